@@ -1,0 +1,5 @@
+import sys
+
+from routerlab.cli import main
+
+sys.exit(main())

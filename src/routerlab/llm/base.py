@@ -1,0 +1,126 @@
+"""The client surface every backend implements (OpenAI, local small model, replay).
+
+A call returns a :class:`ChatResult`: the text or a parsed Pydantic object, with latency, token
+usage and cost. Clients are built by :func:`routerlab.llm.make_client`; none exists at import.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from routerlab.asyncutil import run_sync
+from routerlab.errors import ConfigError
+from routerlab.pool import Pool
+from routerlab.request import check_temperature
+from routerlab.usage import Usage
+
+T = TypeVar("T", bound=BaseModel)
+Message = dict[str, Any]
+
+
+@dataclass
+class ChatResult(Generic[T]):
+    """One completed call."""
+
+    text: str
+    model: str  # the pool model asked for
+    backend: str  # "openai", "openai-compatible <url>", "local SmolLM2-135M (offline stand-in)", ...
+    usage: Usage
+    latency_s: float
+    cost_usd: float
+    parsed: T | None = None  # set when a response_format was given and the output validated
+    finish_reason: str | None = None
+    stand_in: bool = False  # True when a local small model answered in place of the pool model
+    raw: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Retries and timeouts for API-backed clients."""
+
+    timeout_s: float = 60.0
+    max_retries: int = 3
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0:
+            raise ConfigError(f"timeout_s must be > 0, got {self.timeout_s}")
+        if self.max_retries < 0:
+            raise ConfigError(f"max_retries must be >= 0, got {self.max_retries}")
+
+
+class ChatClient(ABC):
+    """Chat-completion surface shared by all backends.
+
+    Parameters are passed as given: deciding which ones a model accepts (no temperature for
+    reasoning models, ``max_completion_tokens``) is the gateway's job, not the client's.
+    """
+
+    backend: str = "abstract"
+    stand_in: bool = False
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    def _validate(
+        self, model: str, messages: Sequence[Message], temperature: float | None
+    ) -> None:
+        self.pool.get(model)  # UnknownModelError lists the pool
+        if not messages:
+            raise ConfigError("messages is empty; give at least one {role, content} message")
+        if temperature is not None:
+            check_temperature(temperature)
+
+    async def acomplete(
+        self,
+        model: str,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        response_format: type[T] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> ChatResult[T]:
+        """One chat completion; ``response_format`` asks for a validated Pydantic object."""
+        self._validate(model, messages, temperature)
+        return await self._acomplete(
+            model,
+            list(messages),
+            temperature=temperature,
+            max_tokens=max_tokens,
+            max_completion_tokens=max_completion_tokens,
+            response_format=response_format,
+            extra=extra or {},
+        )
+
+    @abstractmethod
+    async def _acomplete(
+        self,
+        model: str,
+        messages: list[Message],
+        *,
+        temperature: float | None,
+        max_tokens: int | None,
+        max_completion_tokens: int | None,
+        response_format: type[T] | None,
+        extra: dict[str, Any],
+    ) -> ChatResult[T]: ...
+
+    def complete(self, model: str, messages: Sequence[Message], **kwargs: Any) -> ChatResult[Any]:
+        """Sync wrapper of :meth:`acomplete` (works inside Jupyter's running loop)."""
+        return run_sync(self.acomplete(model, messages, **kwargs))
+
+    async def astream(
+        self, model: str, messages: Sequence[Message], **kwargs: Any
+    ) -> AsyncIterator[str]:
+        """Text deltas of a completion. Backends without native streaming yield it whole."""
+        result = await self.acomplete(model, messages, **kwargs)
+        yield result.text
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release network resources (no-op for local backends)."""

@@ -1,0 +1,178 @@
+"""The model pool: prices, capabilities and descriptions, read from a TOML data file.
+
+The default file is ``data/pool.toml`` in the repository (packaged as ``routerlab/_data/pool.toml``
+in a wheel); ``ROUTERLAB_POOL`` or an explicit path selects another one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from routerlab.errors import ConfigError, UnknownModelError
+from routerlab.usage import Usage
+
+POOL_ENV = "ROUTERLAB_POOL"
+PER_TOKENS = 1_000_000  # prices are USD per 1M tokens
+_REQUIRED = ("input", "cached_input", "output", "context_window", "description")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of the pool. Prices in USD per 1M tokens."""
+
+    name: str
+    input: float
+    cached_input: float
+    output: float
+    context_window: int
+    description: str
+    temperature: bool = True  # False for reasoning models, which reject the parameter
+    vision: bool = False
+    pdf: bool = False
+    reasoning: bool = False
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class Pool:
+    """An ordered set of models (cheapest first by convention) and how to price their calls."""
+
+    models: tuple[ModelSpec, ...]
+    price_source: str = ""
+    price_date: str = ""
+    batch_discount: float = 0.5
+    path: str = ""
+    _by_name: dict[str, ModelSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ConfigError("the pool has no models")
+        object.__setattr__(self, "_by_name", {m.name: m for m in self.models})
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def __getitem__(self, name: str) -> ModelSpec:
+        return self.get(name)
+
+    def get(self, name: str) -> ModelSpec:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownModelError(name, self.names) from None
+
+    def index(self, name: str) -> int:
+        return self.names.index(self.get(name).name)
+
+    @property
+    def cheapest(self) -> ModelSpec:
+        return min(self.models, key=lambda m: (m.input + m.output, m.order))
+
+    def cost(self, model: str, usage: Usage, *, batch: bool = False) -> float:
+        """Dollars for one call: uncached input, cached input and output (reasoning included)."""
+        spec = self.get(model)
+        uncached = usage.prompt_tokens - usage.cached_tokens
+        dollars = (
+            uncached * spec.input
+            + usage.cached_tokens * spec.cached_input
+            + usage.completion_tokens * spec.output
+        ) / PER_TOKENS
+        return dollars * (self.batch_discount if batch else 1.0)
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "model": m.name,
+                    "input_per_1m": m.input,
+                    "cached_input_per_1m": m.cached_input,
+                    "output_per_1m": m.output,
+                    "context_window": m.context_window,
+                    "temperature": m.temperature,
+                    "vision": m.vision,
+                    "pdf": m.pdf,
+                    "reasoning": m.reasoning,
+                    "description": m.description,
+                }
+                for m in self.models
+            ]
+        )
+
+
+def default_pool_path() -> Path:
+    env = os.environ.get(POOL_ENV)
+    if env:
+        return Path(env)
+    repo_file = Path(__file__).resolve().parents[2] / "data" / "pool.toml"
+    if repo_file.is_file():  # editable install / source checkout
+        return repo_file
+    return Path(str(resources.files("routerlab") / "_data" / "pool.toml"))
+
+
+def _parse_model(name: str, table: dict[str, Any], where: str) -> ModelSpec:
+    missing = [key for key in _REQUIRED if key not in table]
+    if missing:
+        raise ConfigError(f"{where}: model {name!r} lacks {', '.join(missing)}")
+    try:
+        spec = ModelSpec(
+            name=name,
+            input=float(table["input"]),
+            cached_input=float(table["cached_input"]),
+            output=float(table["output"]),
+            context_window=int(table["context_window"]),
+            description=str(table["description"]).strip(),
+            temperature=bool(table.get("temperature", True)),
+            vision=bool(table.get("vision", False)),
+            pdf=bool(table.get("pdf", False)),
+            reasoning=bool(table.get("reasoning", False)),
+            order=int(table.get("order", 0)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: model {name!r} has a bad value: {exc}") from None
+    if min(spec.input, spec.cached_input, spec.output) < 0 or spec.context_window <= 0:
+        raise ConfigError(f"{where}: model {name!r} needs prices >= 0 and context_window > 0")
+    return spec
+
+
+def load_pool(path: str | os.PathLike[str] | None = None) -> Pool:
+    """Read a pool file (default: :func:`default_pool_path`)."""
+    file = Path(path) if path is not None else default_pool_path()
+    return _load_pool_cached(str(file.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load_pool_cached(file: str) -> Pool:
+    try:
+        data = tomllib.loads(Path(file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"pool file not found: {file}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"pool file {file} is not valid TOML: {exc}") from None
+    tables = data.get("models") or {}
+    if not isinstance(tables, dict) or not tables:
+        raise ConfigError(f"pool file {file} has no [models.\"name\"] tables")
+    models = [_parse_model(name, table, file) for name, table in tables.items()]
+    models.sort(key=lambda m: m.order)
+    meta = data.get("meta", {})
+    return Pool(
+        models=tuple(models),
+        price_source=str(meta.get("price_source", "")),
+        price_date=str(meta.get("price_date", "")),
+        batch_discount=float(meta.get("batch_discount", 0.5)),
+        path=file,
+    )
