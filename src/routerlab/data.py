@@ -161,9 +161,7 @@ def load_mmlu(
         if not allow_download:
             known = mmlu_subjects(split)
             if known and subject not in known:
-                raise ValueError(
-                    f"unknown MMLU subject {subject!r}; available: {', '.join(known)}"
-                )
+                raise ValueError(f"unknown MMLU subject {subject!r}; available: {', '.join(known)}")
             raise _not_found(
                 "mmlu", relative, f"hub {HF_MMLU} (pass allow_download=True / live profile)"
             )

@@ -165,7 +165,7 @@ def _load_pool_cached(file: str) -> Pool:
         raise ConfigError(f"pool file {file} is not valid TOML: {exc}") from None
     tables = data.get("models") or {}
     if not isinstance(tables, dict) or not tables:
-        raise ConfigError(f"pool file {file} has no [models.\"name\"] tables")
+        raise ConfigError(f'pool file {file} has no [models."name"] tables')
     models = [_parse_model(name, table, file) for name, table in tables.items()]
     models.sort(key=lambda m: m.order)
     meta = data.get("meta", {})

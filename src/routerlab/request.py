@@ -15,7 +15,8 @@ def check_temperature(temperature: float) -> float:
     try:
         value = float(temperature)
     except (TypeError, ValueError):
-        raise ConfigError(f"temperature must be a number in [{low}, {high}], got {temperature!r}")
+        msg = f"temperature must be a number in [{low}, {high}], got {temperature!r}"
+        raise ConfigError(msg) from None
     if not low <= value <= high:
         raise ConfigError(f"temperature must be in [{low}, {high}], got {value}")
     return value

@@ -29,7 +29,8 @@ class ChatResult(Generic[T]):
 
     text: str
     model: str  # the pool model asked for
-    backend: str  # "openai", "openai-compatible <url>", "local SmolLM2-135M (offline stand-in)", ...
+    # "openai", "openai-compatible <url>", "local SmolLM2-135M (offline stand-in)", "replay <file>"
+    backend: str
     usage: Usage
     latency_s: float
     cost_usd: float
@@ -66,9 +67,7 @@ class ChatClient(ABC):
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
-    def _validate(
-        self, model: str, messages: Sequence[Message], temperature: float | None
-    ) -> None:
+    def _validate(self, model: str, messages: Sequence[Message], temperature: float | None) -> None:
         self.pool.get(model)  # UnknownModelError lists the pool
         if not messages:
             raise ConfigError("messages is empty; give at least one {role, content} message")

@@ -121,7 +121,8 @@ def make_router(name: str, pool: Pool, **kwargs: Any) -> Router:
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise ConfigError(f"unknown router {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+        available = ", ".join(sorted(_REGISTRY))
+        raise ConfigError(f"unknown router {name!r}; available: {available}") from None
     return factory(pool=pool, **kwargs)
 
 

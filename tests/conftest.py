@@ -1,0 +1,30 @@
+"""Shared fixtures. Tests run offline: the data mirror comes from $ROUTERLAB_DATA_MIRROR
+(the Makefile and .ci/run point it at ../shared/data)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("ROUTERLAB_DATA_MIRROR", str(REPO.parent / "shared" / "data"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    path = Path(os.environ["ROUTERLAB_DATA_MIRROR"])
+    if not path.is_dir():
+        pytest.fail(f"data mirror not found at {path}; set ROUTERLAB_DATA_MIRROR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pool():
+    from routerlab.pool import load_pool
+
+    return load_pool()

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+
+from routerlab.errors import ConfigError, UnknownModelError
+from routerlab.pool import load_pool
+from routerlab.usage import Usage
+
+
+def test_pool_has_study_models_in_price_order(pool):
+    assert pool.names == ["gpt-4.1-nano", "gpt-4.1", "o4-mini"]
+    assert pool.cheapest.name == "gpt-4.1-nano"
+    assert pool.price_date == "2025-06"
+    assert "openai.com" in pool.price_source
+
+
+@pytest.mark.parametrize(
+    ("model", "prices"),
+    [
+        ("gpt-4.1", (2.00, 0.50, 8.00)),
+        ("gpt-4.1-nano", (0.10, 0.025, 0.40)),
+        ("o4-mini", (1.10, 0.275, 4.40)),
+    ],
+)
+def test_prices_match_june_2025_list(pool, model, prices):
+    spec = pool[model]
+    assert (spec.input, spec.cached_input, spec.output) == prices
+
+
+def test_capabilities(pool):
+    assert pool["o4-mini"].reasoning and not pool["o4-mini"].temperature
+    assert pool["gpt-4.1"].temperature and not pool["gpt-4.1"].reasoning
+    assert all(pool[m].description for m in pool.names)
+
+
+def test_cost_splits_cached_and_counts_reasoning_as_output(pool):
+    usage = Usage(
+        prompt_tokens=1_000_000,
+        completion_tokens=500_000,
+        cached_tokens=400_000,
+        reasoning_tokens=300_000,
+    )
+    # o4-mini: 600k uncached * 1.10 + 400k cached * 0.275 + 500k output * 4.40 (per 1M)
+    expected = 0.6 * 1.10 + 0.4 * 0.275 + 0.5 * 4.40
+    assert pool.cost("o4-mini", usage) == pytest.approx(expected)
+    assert pool.cost("o4-mini", usage, batch=True) == pytest.approx(expected / 2)
+
+
+def test_unknown_model_lists_pool(pool):
+    with pytest.raises(UnknownModelError) as err:
+        pool.cost("gpt5", Usage())
+    assert "gpt5" in str(err.value) and "gpt-4.1-nano, gpt-4.1, o4-mini" in str(err.value)
+
+
+def test_extra_openai_compatible_model(tmp_path):
+    file = tmp_path / "pool.toml"
+    file.write_text(
+        '[models."llama-3.1-8b"]\norder = 0\ninput = 0.05\ncached_input = 0.05\noutput = 0.08\n'
+        'context_window = 131072\ndescription = "small open model"\n'
+        '[models."big"]\norder = 1\ninput = 3\ncached_input = 1\noutput = 15\n'
+        'context_window = 200000\ndescription = "big"\nreasoning = true\ntemperature = false\n'
+    )
+    custom = load_pool(file)
+    assert custom.names == ["llama-3.1-8b", "big"]
+    assert custom.cost("big", Usage(prompt_tokens=1000, completion_tokens=1000)) == pytest.approx(
+        0.018
+    )
+
+
+def test_bad_pool_files_name_the_problem(tmp_path):
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(ConfigError, match="not found"):
+        load_pool(missing)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[models."x"]\ninput = 1\n')
+    with pytest.raises(ConfigError, match="lacks cached_input, output, context_window"):
+        load_pool(bad)
+
+
+def test_usage_rejects_inconsistent_counts():
+    with pytest.raises(ValueError, match="cached_tokens"):
+        Usage(prompt_tokens=1, cached_tokens=2)
+    assert Usage.from_openai(
+        {
+            "prompt_tokens": 10,
+            "completion_tokens": 5,
+            "prompt_tokens_details": {"cached_tokens": 4},
+            "completion_tokens_details": {"reasoning_tokens": 3},
+        }
+    ) == Usage(10, 5, 4, 3)
