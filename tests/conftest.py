@@ -28,3 +28,13 @@ def pool():
     from routerlab.pool import load_pool
 
     return load_pool()
+
+
+@pytest.fixture(scope="session")
+def local_client(pool):
+    """The real SmolLM2-135M stand-in, loaded once per test session (~18 s on 2 cores)."""
+    from routerlab.llm.local import LocalClient
+
+    client = LocalClient(pool)
+    client.load()
+    return client

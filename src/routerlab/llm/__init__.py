@@ -1,5 +1,48 @@
-"""LLM client layer: one factory for OpenAI, OpenAI-compatible servers, a local model, replay."""
+"""LLM client layer: one factory for OpenAI, OpenAI-compatible servers, a local model, replay.
+
+Backends are imported lazily (on first attribute access), so ``import routerlab.llm`` loads
+neither the openai SDK nor torch, transformers or outlines.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from routerlab.llm.base import ChatClient, ChatResult, ClientSettings
 
-__all__ = ["ChatClient", "ChatResult", "ClientSettings"]
+if TYPE_CHECKING:
+    from routerlab.llm.factory import make_client
+    from routerlab.llm.local import LocalClient
+    from routerlab.llm.openai_client import OpenAIClient
+    from routerlab.llm.replay import Recorder, ReplayClient, request_key
+
+_LAZY = {
+    "make_client": "routerlab.llm.factory",
+    "OpenAIClient": "routerlab.llm.openai_client",
+    "LocalClient": "routerlab.llm.local",
+    "ReplayClient": "routerlab.llm.replay",
+    "Recorder": "routerlab.llm.replay",
+    "request_key": "routerlab.llm.replay",
+}
+
+__all__ = [
+    "ChatClient",
+    "ChatResult",
+    "ClientSettings",
+    "LocalClient",
+    "OpenAIClient",
+    "Recorder",
+    "ReplayClient",
+    "make_client",
+    "request_key",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'routerlab.llm' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value

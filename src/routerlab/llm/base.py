@@ -7,7 +7,7 @@ usage and cost. Clients are built by :func:`routerlab.llm.make_client`; none exi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -115,10 +115,21 @@ class ChatClient(ABC):
         return run_sync(self.acomplete(model, messages, **kwargs))
 
     async def astream(
-        self, model: str, messages: Sequence[Message], **kwargs: Any
+        self,
+        model: str,
+        messages: Sequence[Message],
+        *,
+        on_result: Callable[[ChatResult[Any]], None] | None = None,
+        **kwargs: Any,
     ) -> AsyncIterator[str]:
-        """Text deltas of a completion. Backends without native streaming yield it whole."""
+        """Text deltas of a completion. Backends without native streaming yield it whole.
+
+        ``on_result``, when given, receives the complete :class:`ChatResult` (usage, cost,
+        latency) once the stream has ended.
+        """
         result = await self.acomplete(model, messages, **kwargs)
+        if on_result is not None:
+            on_result(result)
         yield result.text
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
