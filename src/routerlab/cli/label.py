@@ -1,0 +1,140 @@
+"""``routerlab label INPUT OUTPUT``: label prompts with a judge model, resumably.
+
+Labels go through a checkpoint beside OUTPUT (``OUTPUT.checkpoint.jsonl``): running the same
+command again skips what is labeled and finishes the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from routerlab.cli import add_profile_argument
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "label",
+        help="label prompts with a judge (cheapest sufficient model), resumable",
+        description="Label prompts (CSV/JSONL/parquet with user_query or prompt, or hub "
+        "conversations with conversation_a) with a judge model; write OUTPUT as CSV "
+        "(user_query, label). Re-running with the same OUTPUT resumes from its checkpoint.",
+    )
+    p.add_argument("input", help="CSV, JSONL or parquet of prompts or conversations")
+    p.add_argument("output", help="CSV to write (its checkpoint sits beside it)")
+    p.add_argument("--judge", default="gpt-4.1", help="pool model that labels (default gpt-4.1)")
+    p.add_argument("--temperature", type=float, default=0.2, help="judge temperature (0.2)")
+    p.add_argument("--limit", type=int, default=None, help="label only the first N prompts")
+    p.add_argument("--concurrency", type=int, default=8, help="calls in flight (default 8)")
+    p.add_argument("--budget", type=float, default=None, help="stop before spending USD")
+    p.add_argument("--clean", action="store_true", help="apply the default cleaning first")
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="use the Batch API (live: submit, poll, download; offline: write requests only)",
+    )
+    p.add_argument("--poll", type=float, default=30.0, help="batch poll interval, seconds")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_profile_argument(p)
+    p.set_defaults(func=_run)
+
+
+def _make_client(profile: Any, pool: Any) -> Any:
+    """The judge client for ``profile`` (a seam tests replace with a fake judge)."""
+    from routerlab.llm import make_client
+
+    return make_client(profile, pool=pool)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from routerlab.errors import ConfigError
+    from routerlab.labeling.cleaning import CleaningConfig, clean_prompts
+    from routerlab.labeling.io import checkpoint_for, read_prompts, write_labels
+    from routerlab.labeling.labeler import LabelConfig, label_prompts, labels_from_checkpoint
+    from routerlab.pool import load_pool
+    from routerlab.profiles import Profile, resolve_profile
+
+    profile = resolve_profile(args.profile)
+    pool = load_pool()
+    pool.get(args.judge)
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be >= 1, got {args.limit}")
+    config = LabelConfig(
+        judge=args.judge,
+        temperature=args.temperature,
+        concurrency=args.concurrency,
+        budget_usd=args.budget,
+    )
+    frame = read_prompts(args.input)
+    if args.clean:
+        cleaned = clean_prompts(frame, CleaningConfig(drop_empty_label=False))
+        print(cleaned.report.to_string(index=False))
+        frame = cleaned.frame
+    else:  # an empty prompt has nothing to label
+        frame = frame[frame["user_query"].str.strip() != ""].reset_index(drop=True)
+    if args.limit is not None:
+        frame = frame.head(args.limit)
+    prompts = frame["user_query"].tolist()
+    checkpoint = checkpoint_for(args.output)
+
+    if args.batch:
+        if profile is not Profile.LIVE:
+            return _write_batch_requests(prompts, pool, config, checkpoint)
+        _run_batch(prompts, pool, config, checkpoint, args.poll)
+        labels = labels_from_checkpoint(prompts, checkpoint)
+    else:
+        client = _make_client(profile, pool)
+        run = label_prompts(
+            prompts, client, checkpoint, config=config, progress=not args.no_progress
+        )
+        print(run.summary().to_string(index=False))
+        if run.stand_in:
+            print("note: labels come from an offline stand-in model, not the pool's judge")
+        labels = run.labels
+
+    out = frame.drop(columns=["label"], errors="ignore").copy()
+    out["label"] = labels["label"].values
+    done = (labels["status"] == "ok").to_numpy()
+    write_labels(out[done], args.output)
+    left = int((~done).sum())
+    print(f"wrote {int(done.sum())} labeled rows to {args.output} (checkpoint {checkpoint})")
+    if left:
+        print(f"{left} rows not labeled yet (failed, pending or over budget): run again to resume")
+    return 0
+
+
+def _write_batch_requests(prompts: list[str], pool: Any, config: Any, checkpoint: Any) -> int:
+    from routerlab.labeling.batch import build_batch_requests, write_batch_files
+    from routerlab.labeling.checkpoint import Checkpoint
+
+    with Checkpoint.open(checkpoint) as ck:
+        requests = build_batch_requests(prompts, pool, config, skip=ck.done)
+    paths = write_batch_files(requests, checkpoint.with_name(checkpoint.name + ".requests.jsonl"))
+    print(
+        f"offline profile: wrote {len(requests)} Batch API requests to "
+        f"{', '.join(map(str, paths))}; submit them with --profile live --batch"
+    )
+    return 0
+
+
+def _run_batch(prompts: list[str], pool: Any, config: Any, checkpoint: Any, poll_s: float) -> None:
+    import openai
+
+    from routerlab.asyncutil import run_sync
+    from routerlab.labeling.batch import arun_batch
+
+    async def go() -> None:
+        client = openai.AsyncOpenAI()  # key and base URL from OPENAI_API_KEY / OPENAI_BASE_URL
+        try:
+            job, result = await arun_batch(client, prompts, checkpoint, pool, config, poll_s=poll_s)
+        finally:
+            await client.close()
+        if result is None:
+            print(f"batch {job.batch_id} is {job.status}; run again later to collect it")
+        else:
+            print(
+                f"batch {job.batch_id or '(none needed)'}: {result.ok} labeled, "
+                f"{result.errors} errors, ${result.cost_usd:.4f} at batch price"
+            )
+
+    run_sync(go())

@@ -1,0 +1,1 @@
+"""Plot functions: each returns a matplotlib Figure (nothing is shown or saved here)."""
