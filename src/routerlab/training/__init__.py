@@ -1,0 +1,39 @@
+"""Training the classifier router: data preparation, fine-tuning, baselines, metrics, saving.
+
+Heavy libraries (torch, transformers) are imported inside the functions that need them.
+"""
+
+from routerlab.training.baselines import majority_baseline, run_baselines, tfidf_logreg_baseline
+from routerlab.training.io import ModelDirError, load_classifier, read_info, save_classifier
+from routerlab.training.metrics import classification_metrics, confusion, per_class_report
+from routerlab.training.prepare import SPLIT_MODES, PreparedData, prepare_data
+from routerlab.training.trainer import (
+    TrainingConfig,
+    TrainResult,
+    default_base_model,
+    offline_config,
+    profile_config,
+    train_classifier,
+)
+
+__all__ = [
+    "SPLIT_MODES",
+    "ModelDirError",
+    "PreparedData",
+    "TrainResult",
+    "TrainingConfig",
+    "classification_metrics",
+    "confusion",
+    "default_base_model",
+    "load_classifier",
+    "majority_baseline",
+    "offline_config",
+    "per_class_report",
+    "prepare_data",
+    "profile_config",
+    "read_info",
+    "run_baselines",
+    "save_classifier",
+    "tfidf_logreg_baseline",
+    "train_classifier",
+]
