@@ -1,0 +1,150 @@
+"""``routerlab eval``: score routers on an outcome table and print the metric table.
+
+TABLE is a CSV (a ``prompt`` column and one boolean or numeric column per model; optional ``id``,
+``subject``, ``answer`` and ``<model>::cost_usd`` / ``::prompt_tokens`` / ``::completion_tokens``
+columns) or the word ``routellm-mmlu`` for the mirror's RouteLLM MMLU table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from routerlab.errors import ConfigError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from routerlab.evaluation.report import DEFAULT_ROUTERS, ROUTERS
+    from routerlab.outcomes import ROUTELLM_MMLU
+
+    parser = subparsers.add_parser(
+        "eval",
+        help="score routers on an outcome table (APGR, CPT(50%%), CPT(80%%), AUC, accuracy)",
+        description="Score routers by lookup in an outcome table, on the held-out rows (the "
+        "in-domain router trains on at most 1,500 of the others). For a two-model table the more "
+        "accurate model is the strong one unless --strong/--weak say otherwise.",
+    )
+    parser.add_argument("table", metavar="TABLE", help=f"outcome CSV, or {ROUTELLM_MMLU!r}")
+    parser.add_argument(
+        "--router",
+        dest="routers",
+        action="append",
+        choices=ROUTERS,
+        help=f"router to score (repeat; default: {' '.join(DEFAULT_ROUTERS)})",
+    )
+    parser.add_argument("--strong", default=None, help="strong model column")
+    parser.add_argument("--weak", default=None, help="weak model column")
+    parser.add_argument(
+        "--decisions",
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="decisions of a deciding router (judge): CSV with prompt (or id) and model; repeat",
+    )
+    parser.add_argument(
+        "--classifier-dir",
+        default="outputs/models/classifier",
+        help="trained classifier router for --router classifier (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--train-rows", type=int, default=1500, help="in-domain training rows (<= 1500)"
+    )
+    parser.add_argument(
+        "--held-out-fraction",
+        type=float,
+        default=1.0,
+        help="fraction of the remaining rows scored (default: all)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="split and model seed")
+    parser.add_argument(
+        "--random-seeds", type=int, default=10, help="seeds the random router averages"
+    )
+    parser.add_argument(
+        "--features",
+        default="subject,length",
+        help="in-domain features, comma-separated: subject, tfidf, minilm, length (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="MODEL=IN,OUT",
+        help="USD per 1M input,output tokens for a model not in the pool (repeat)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON record per router")
+    parser.set_defaults(func=run)
+
+
+def _prices(specs: list[str], models: tuple[str, ...]) -> dict[str, object]:
+    from routerlab.evaluation.costs import ROUTELLM_PRICES, ModelPrice, pool_prices
+    from routerlab.pool import load_pool
+
+    prices: dict[str, ModelPrice] = {**pool_prices(load_pool()), **ROUTELLM_PRICES}
+    for spec in specs:
+        model, _, values = spec.partition("=")
+        try:
+            p_in, p_out = (float(v) for v in values.split(","))
+        except ValueError:
+            raise ConfigError(
+                f"--price {spec!r}: expected MODEL=IN,OUT (USD per 1M tokens)"
+            ) from None
+        prices[model] = ModelPrice(p_in, p_out)
+    return {m: prices[m] for m in models if m in prices}
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from routerlab.evaluation.report import (
+        DEFAULT_ROUTERS,
+        classifier_scorer,
+        load_decisions,
+        run_evaluation,
+    )
+    from routerlab.evaluation.scoring import PairOutcomes
+    from routerlab.outcomes import load_outcome_table
+
+    table = load_outcome_table(args.table)
+    routers = list(dict.fromkeys(args.routers or DEFAULT_ROUTERS))
+    features = [f.strip() for f in args.features.split(",") if f.strip()]
+    classifier = classifier_scorer(args.classifier_dir) if "classifier" in routers else None
+    strong, weak = table.strong_weak(args.strong, args.weak)
+    pair = PairOutcomes.from_table(table, strong, weak)
+    decisions = {}
+    for path in args.decisions:
+        name, flags = load_decisions(path, table, pair)
+        decisions[name] = flags
+    evaluation = run_evaluation(
+        table,
+        routers,
+        strong=strong,
+        weak=weak,
+        train_rows=args.train_rows,
+        held_out_fraction=args.held_out_fraction,
+        seed=args.seed,
+        random_seeds=tuple(range(args.random_seeds)),
+        indomain_features=features,
+        classifier=classifier,
+        decisions=decisions,
+        prices=_prices(args.price, table.models),  # type: ignore[arg-type]
+    )
+    metrics = evaluation.metrics()
+    if args.json:
+        records = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in metrics.to_dict("records")
+        ]
+        print(
+            json.dumps(
+                {"table": table.name, "notes": evaluation.notes, "routers": records}, indent=2
+            )
+        )
+        return 0
+    shown = metrics.drop(columns=[c for c in metrics.columns if c.endswith("_std")])
+    with pd.option_context("display.width", 200, "display.max_columns", None):
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    for note in evaluation.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0

@@ -1,0 +1,78 @@
+"""Per-prompt cost of each model of an outcome table.
+
+Order of preference for each model: the table's recorded ``<model>::cost_usd``; its recorded
+token counts priced by the pool (or by ``prices``); the prompt's o200k token count plus an assumed
+number of output tokens, priced by ``prices``. A model with none of these has no cost (absent).
+
+The RouteLLM models are not in the pool, so their prices are parameters. The defaults are the
+blended per-token prices the RouteLLM paper used for its cost estimates (Ong et al., 2024,
+"RouteLLM: Learning to Route LLMs with Preference Data", §5: GPT-4 about $24.7 and Mixtral 8x7B
+about $0.24 per 1M tokens, input and output averaged), so input and output share one price here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from routerlab.errors import ConfigError
+from routerlab.outcomes import ROUTELLM_STRONG, ROUTELLM_WEAK, OutcomeTable
+from routerlab.pool import PER_TOKENS, Pool
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per 1M tokens."""
+
+    input: float
+    output: float
+
+    def __post_init__(self) -> None:
+        if self.input < 0 or self.output < 0:
+            raise ConfigError(f"prices must be >= 0, got input={self.input}, output={self.output}")
+
+
+ROUTELLM_PRICES: dict[str, ModelPrice] = {
+    ROUTELLM_STRONG: ModelPrice(24.7, 24.7),
+    ROUTELLM_WEAK: ModelPrice(0.24, 0.24),
+}
+DEFAULT_OUTPUT_TOKENS = 1  # an MMLU answer is one letter
+
+
+def pool_prices(pool: Pool) -> dict[str, ModelPrice]:
+    """The pool's list prices as :class:`ModelPrice` (cached-input prices are not used here)."""
+    return {m.name: ModelPrice(m.input, m.output) for m in pool.models}
+
+
+def cost_arrays(
+    table: OutcomeTable,
+    prices: Mapping[str, ModelPrice] | None = None,
+    *,
+    output_tokens: int = DEFAULT_OUTPUT_TOKENS,
+) -> dict[str, np.ndarray]:
+    """Per-prompt USD for each model whose cost can be known (see the module docstring)."""
+    prices = dict(prices or {})
+    out: dict[str, np.ndarray] = {}
+    prompt_tokens: np.ndarray | None = None
+    for model in table.models:
+        recorded = table.extra(model, "cost_usd")
+        if recorded is not None and np.isfinite(recorded).all():
+            out[model] = recorded
+            continue
+        price = prices.get(model)
+        if price is None:
+            continue
+        p_tok = table.extra(model, "prompt_tokens")
+        c_tok = table.extra(model, "completion_tokens")
+        if p_tok is None or not np.isfinite(p_tok).all():
+            if prompt_tokens is None:
+                from routerlab.tokens import count_tokens
+
+                prompt_tokens = np.array([count_tokens(p) for p in table.prompts], dtype=float)
+            p_tok = prompt_tokens
+        if c_tok is None or not np.isfinite(c_tok).all():
+            c_tok = np.full(len(table), float(output_tokens))
+        out[model] = (p_tok * price.input + c_tok * price.output) / PER_TOKENS
+    return out

@@ -1,0 +1,48 @@
+"""Plot functions return Figures for a tiny evaluation (nothing shown or saved)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from routerlab.evaluation.costs import ModelPrice
+from routerlab.evaluation.report import per_subject, run_evaluation
+from routerlab.outcomes import OutcomeTable
+from routerlab.plots import evaluation as plots
+
+
+def test_every_plot_returns_a_figure() -> None:
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "prompt": [f"prompt {i} " + "y" * int(rng.integers(50)) for i in range(n)],
+            "subject": rng.choice(["a", "b", "c"], n),
+            "weak": rng.random(n) < 0.5,
+            "strong": rng.random(n) < 0.8,
+        }
+    )
+    table = OutcomeTable.from_frame(frame)
+    prices = {"weak": ModelPrice(0.2, 0.2), "strong": ModelPrice(20.0, 20.0)}
+    evaluation = run_evaluation(
+        table,
+        ["always-weak", "always-strong", "random", "length", "indomain", "oracle"],
+        train_rows=40,
+        indomain_features=["subject", "length"],
+        random_seeds=[0, 1],
+        prices=prices,
+    )
+    assert evaluation.pair.strong_cost is not None
+    figures = [
+        plots.quality_vs_share(evaluation),
+        plots.quality_vs_cost(evaluation),
+        plots.usage_bars(evaluation),
+        plots.subject_view(per_subject(evaluation, "indomain")),
+        plots.policy_curves(
+            {"r": pd.DataFrame({"cost_per_prompt": [1.0, 2.0], "accuracy": [0.5, 0.7]})}
+        ),
+    ]
+    assert all(isinstance(f, Figure) for f in figures)
+    line_labels = [line.get_label() for line in figures[0].axes[0].get_lines()]
+    assert any(label.startswith("oracle") for label in line_labels)
