@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)  # headless runs (papermill, CI) have no display
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from routerlab.errors import ConfigError
 from routerlab.evaluation.report import Evaluation
+from routerlab.plots._figure import subplots
 
 
 def _title(evaluation: Evaluation, what: str) -> str:
@@ -23,7 +20,7 @@ def quality_vs_share(evaluation: Evaluation) -> Figure:
     """Quality against strong-call share: one line per curve router, a marker per point router,
     the random diagonal and both single-model levels."""
     pair = evaluation.pair
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = subplots(figsize=(8, 5.5))
     ax.plot(
         [0, 1], [pair.q_weak, pair.q_strong], color="grey", ls=":", lw=1, label="random (diagonal)"
     )
@@ -53,12 +50,12 @@ def quality_vs_cost(evaluation: Evaluation, *, per: int = 1000) -> Figure:
     says so instead of drawing (give prices to ``run_evaluation``)."""
     pair = evaluation.pair
     if pair.strong_cost is None or pair.weak_cost is None:
-        fig, ax = plt.subplots(figsize=(8, 2))
+        fig, ax = subplots(figsize=(8, 2))
         ax.axis("off")
         ax.text(0.5, 0.5, "no costs known for the strong/weak pair: give prices", ha="center")
         return fig
     weak_c, strong_c = per * pair.weak_cost.mean(), per * pair.strong_cost.mean()
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = subplots(figsize=(8, 5.5))
     ax.plot(
         [weak_c, strong_c],
         [pair.q_weak, pair.q_strong],
@@ -99,7 +96,7 @@ def usage_bars(evaluation: Evaluation, level: str = "cpt80") -> Figure:
     pair = evaluation.pair
     is_curve = (metrics["kind"] == "curve").to_numpy()
     strong = np.where(is_curve, metrics[level], metrics["strong_share"]).astype(float)
-    fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(metrics) + 1.8))
+    fig, ax = subplots(figsize=(8.5, 0.5 * len(metrics) + 1.8))
     y = np.arange(len(metrics))
     ax.barh(y, 1 - strong, color="tab:blue", label=pair.weak)
     ax.barh(y, strong, left=1 - strong, color="tab:red", label=pair.strong)
@@ -122,7 +119,7 @@ def subject_view(per_subject: pd.DataFrame, top: int | None = None) -> Figure:
     :func:`routerlab.evaluation.report.per_subject`): routing helps where both are high."""
     frame = per_subject if top is None else per_subject.head(top)
     router = str(frame["router"].iloc[0]) if len(frame) else "router"
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.22 * len(frame) + 1.8), sharey=True)
+    fig, axes = subplots(1, 2, figsize=(11, 0.22 * len(frame) + 1.8), sharey=True)
     y = np.arange(len(frame))
     axes[0].barh(y, frame["gap"], color=np.where(frame["gap"] >= 0, "tab:red", "tab:blue"))
     axes[0].set_xlabel("quality gap: strong − weak")
@@ -143,7 +140,7 @@ def policy_curves(curves: dict[str, pd.DataFrame], *, title: str = "") -> Figure
     (frames from :func:`routerlab.evaluation.scoring.policy_curve`), one line per router."""
     if not curves:
         raise ConfigError("no policy curves to plot")
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = subplots(figsize=(8, 5.5))
     for name, curve in curves.items():
         ordered = curve.sort_values("cost_per_prompt")
         ax.plot(ordered["cost_per_prompt"], ordered["accuracy"], marker=".", label=name)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from routerlab.labeling.agreement import Agreement
+from routerlab.plots._figure import subplots
 
 
 def plot_cleaning(report: pd.DataFrame, *, title: str = "Cleaning steps") -> Figure:
     """Rows removed by each cleaning step, with the rows remaining after it."""
     steps = report[report["step"] != "input"]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(steps) + 1.2))
+    fig, ax = subplots(figsize=(7, 0.45 * len(steps) + 1.2))
     ax.barh(steps["step"], steps["removed"], color="#c0504d")
     for y, (removed, remaining) in enumerate(
         zip(steps["removed"], steps["remaining"], strict=True)
@@ -31,7 +31,7 @@ def plot_confusion(result: Agreement, *, note: str = "") -> Figure:
     """Confusion matrix (counts, row share as colour) of candidate vs reference labels."""
     m = result.confusion.to_numpy()
     shares = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    fig, ax = subplots(figsize=(5.2, 4.4))
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
@@ -51,7 +51,7 @@ def plot_distributions(result: Agreement, *, note: str = "") -> Figure:
     """Share of each label in the two labelings, side by side."""
     d = result.distribution
     x = np.arange(len(d))
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = subplots(figsize=(6, 3.6))
     ax.bar(x - 0.2, d[f"{result.name_a}_share"], 0.4, label=result.name_a)
     ax.bar(x + 0.2, d[f"{result.name_b}_share"], 0.4, label=result.name_b)
     ax.set_xticks(x, list(d["label"]))

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)  # headless-safe; notebooks keep their inline backend
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+from routerlab.plots._figure import subplots
 
 
 def plot_confusion_matrix(matrix: pd.DataFrame, *, title: str = "Confusion matrix") -> Figure:
     """Counts in each cell, coloured by the share of the true-label row."""
     counts = matrix.to_numpy()
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(6.2, 4.8), layout="constrained")
+    fig, ax = subplots(figsize=(6.2, 4.8), layout="constrained")
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
@@ -40,7 +38,7 @@ def plot_confusion_matrix(matrix: pd.DataFrame, *, title: str = "Confusion matri
 
 def plot_training_curves(history: pd.DataFrame, *, title: str = "Training curves") -> Figure:
     """Training loss by step (left) and validation loss / macro-F1 / accuracy by epoch (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.8))
     if "loss" in history:
         train = history.dropna(subset=["loss"])
         left.plot(train["epoch"], train["loss"], marker=".", label="training loss")
@@ -69,7 +67,7 @@ def plot_model_comparison(
     title: str = "Validation scores",
 ) -> Figure:
     """Grouped bars: one group per metric, one bar per ``model`` row; dashed reference lines."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = subplots(figsize=(7.5, 3.8))
     width = 0.8 / max(len(results), 1)
     x = np.arange(len(metrics))
     for k, (_, row) in enumerate(results.iterrows()):
