@@ -1,0 +1,431 @@
+"""From a request and a chosen model to an API call, and from the call to a routed response.
+
+The gateway owns three jobs the routers do not:
+
+* **files**: images travel as ``image_url`` data URLs, PDFs as a ``file`` content part (inline
+  base64 ``file_data`` with its filename, or an uploaded file id), text-like files are inlined with
+  their name. Every file is checked (kind, existence, readability, size, the model's capability)
+  before any call is made.
+* **capability-aware parameters**: models that reject ``temperature`` (reasoning models) get none,
+  and reasoning models take ``max_completion_tokens`` (their budget includes hidden reasoning).
+* **never crash a batch**: the judge routers fall back on their own; anything else that fails for
+  one request becomes that item's ``error`` and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from routerlab.asyncutil import run_sync
+from routerlab.errors import ConfigError, LLMError
+from routerlab.features import IMAGE_MIME, AttachmentKind, attachment_kind
+from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.pool import ModelSpec, Pool
+from routerlab.request import RouteRequest
+from routerlab.routers.base import Decision, Router
+from routerlab.usage import Usage
+
+# OpenAI's documented per-file limits (images 20 MB; PDFs 32 MB per request). Text files are
+# inlined into the prompt, so their cap is lower: 1 MB is already ~250k tokens.
+DEFAULT_MAX_BYTES: dict[str, int] = {"image": 20_000_000, "pdf": 32_000_000, "text": 1_000_000}
+
+PdfMode = Literal["inline", "upload"]
+FileUploader = Callable[[Path], Awaitable[str]]
+
+
+class FileInputError(ConfigError):
+    """An attached file cannot be sent: missing, unreadable, too large or of an unsupported kind."""
+
+
+class CapabilityError(ConfigError):
+    """The chosen model cannot read the attached file kind (per the pool file)."""
+
+
+@dataclass
+class RoutedResponse:
+    """The answer to one request, with how it was routed, its timings, tokens and cost."""
+
+    answer: str
+    model: str
+    router: str
+    decision: Decision | None
+    router_latency_s: float = 0.0
+    model_latency_s: float = 0.0
+    total_latency_s: float = 0.0
+    usage: Usage = field(default_factory=Usage)  # the answering call's tokens
+    router_cost_usd: float = 0.0
+    answer_cost_usd: float = 0.0
+    fallback: bool = False
+    fallback_reason: str | None = None
+    backend: str = ""
+    stand_in: bool = False  # a local small model answered in place of the pool model
+    error: str | None = None  # set when this item failed; answer is then empty
+
+    @property
+    def cost_usd(self) -> float:
+        return self.router_cost_usd + self.answer_cost_usd
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def overview(self) -> pd.DataFrame:
+        """Key facts as a two-column table (field, value) for display."""
+        facts: dict[str, Any] = {
+            "router": self.router,
+            "model": self.model,
+            "confidence": self.decision.confidence if self.decision else None,
+            "fallback": self.fallback_reason if self.fallback else "no",
+            "router latency (s)": round(self.router_latency_s, 3),
+            "model latency (s)": round(self.model_latency_s, 3),
+            "total latency (s)": round(self.total_latency_s, 3),
+            "prompt / completion tokens": f"{self.usage.prompt_tokens} / "
+            f"{self.usage.completion_tokens}",
+            "reasoning / cached tokens": f"{self.usage.reasoning_tokens} / "
+            f"{self.usage.cached_tokens}",
+            "router cost (USD)": f"{self.router_cost_usd:.6f}",
+            "answer cost (USD)": f"{self.answer_cost_usd:.6f}",
+            "backend": self.backend + (" — not the pool's models" if self.stand_in else ""),
+        }
+        if self.error:
+            facts["error"] = self.error
+        return pd.DataFrame({"field": list(facts), "value": [str(v) for v in facts.values()]})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat record (decision details such as the analysis kept under ``decision``)."""
+        decision = None
+        if self.decision is not None:
+            decision = {
+                "model": self.decision.model,
+                "router": self.decision.router,
+                "confidence": self.decision.confidence,
+                "scores": self.decision.scores,
+                "details": self.decision.details,
+            }
+        return {
+            "answer": self.answer,
+            "model": self.model,
+            "router": self.router,
+            "router_latency_s": self.router_latency_s,
+            "model_latency_s": self.model_latency_s,
+            "total_latency_s": self.total_latency_s,
+            **self.usage.to_dict(),
+            "router_cost_usd": self.router_cost_usd,
+            "answer_cost_usd": self.answer_cost_usd,
+            "cost_usd": self.cost_usd,
+            "fallback": self.fallback,
+            "fallback_reason": self.fallback_reason,
+            "backend": self.backend,
+            "stand_in": self.stand_in,
+            "error": self.error,
+            "decision": decision,
+        }
+
+
+# ----------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    path: Path
+    kind: AttachmentKind
+    size: int
+
+
+def check_files(
+    files: Sequence[str | Path], max_bytes: dict[str, int] | None = None
+) -> list[CheckedFile]:
+    """Validate attachments without sending anything: kind, existence, readability, size."""
+    limits = {**DEFAULT_MAX_BYTES, **(max_bytes or {})}
+    checked = []
+    for raw in files:
+        path = Path(raw)
+        kind = attachment_kind(path)
+        if kind == "unsupported":
+            raise FileInputError(
+                f"unsupported file {path.name!r} (suffix {path.suffix or 'none'!r}); allowed: "
+                "images (.jpg .jpeg .png .gif .webp), PDF (.pdf) and text-like files "
+                "(.txt .md .csv .json .py and similar)"
+            )
+        if not path.exists():
+            raise FileInputError(f"file not found: {path}")
+        if not path.is_file():
+            raise FileInputError(f"not a regular file: {path}")
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            raise FileInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if size > limits[kind]:
+            raise FileInputError(
+                f"{path.name} is {size:,} bytes; the limit for {kind} files is {limits[kind]:,}"
+            )
+        checked.append(CheckedFile(path, kind, size))
+    return checked
+
+
+def check_capability(pool: Pool, model: str, files: Sequence[CheckedFile]) -> None:
+    """Raise :class:`CapabilityError` when ``model`` cannot read one of ``files``."""
+    spec = pool.get(model)
+    for f in files:
+        if not _reads(spec, f.kind):
+            able = [m.name for m in pool.models if _reads(m, f.kind)]
+            raise CapabilityError(
+                f"model {model!r} cannot read {f.kind} files ({f.path.name}); "
+                f"models that can: {', '.join(able) or 'none in this pool'}"
+            )
+
+
+def _b64(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+async def content_parts(
+    prompt: str,
+    files: Sequence[CheckedFile],
+    *,
+    pdf_mode: PdfMode = "inline",
+    uploader: FileUploader | None = None,
+) -> str | list[dict[str, Any]]:
+    """User message content: the plain prompt, or text + one part per file in the API's shape."""
+    if not files:
+        return prompt
+    parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
+    for f in files:
+        try:
+            if f.kind == "image":
+                url = f"data:{IMAGE_MIME[f.path.suffix.lower()]};base64,{_b64(f.path)}"
+                parts.append({"type": "image_url", "image_url": {"url": url}})
+            elif f.kind == "pdf":
+                if pdf_mode == "upload":
+                    if uploader is None:
+                        raise ConfigError("pdf_mode='upload' needs an uploader (file id source)")
+                    parts.append({"type": "file", "file": {"file_id": await uploader(f.path)}})
+                else:
+                    data = f"data:application/pdf;base64,{_b64(f.path)}"
+                    parts.append(
+                        {"type": "file", "file": {"filename": f.path.name, "file_data": data}}
+                    )
+            else:
+                text = f.path.read_text(encoding="utf-8")
+                parts.append({"type": "text", "text": f"File {f.path.name}:\n```\n{text}\n```"})
+        except UnicodeDecodeError:
+            raise FileInputError(f"{f.path.name} is not UTF-8 text; cannot inline it") from None
+        except OSError as exc:
+            raise FileInputError(f"cannot read {f.path}: {exc.strerror or exc}") from None
+    return parts
+
+
+def openai_file_uploader(openai_client: Any) -> FileUploader:
+    """Uploader for ``pdf_mode='upload'``: Files API with purpose ``user_data``; returns the id."""
+
+    async def upload(path: Path) -> str:
+        with path.open("rb") as handle:
+            created = await openai_client.files.create(file=handle, purpose="user_data")
+        return str(created.id)
+
+    return upload
+
+
+def call_params(
+    pool: Pool, model: str, temperature: float | None, max_output_tokens: int | None
+) -> dict[str, Any]:
+    """Keyword arguments a model accepts: no temperature where rejected, the right token cap."""
+    spec = pool.get(model)
+    params: dict[str, Any] = {}
+    if spec.temperature and temperature is not None:
+        params["temperature"] = temperature
+    if max_output_tokens is not None:
+        key = "max_completion_tokens" if spec.reasoning else "max_tokens"
+        params[key] = max_output_tokens
+    return params
+
+
+# ----------------------------------------------------------------------------- gateway
+
+
+class Gateway:
+    """Route a request with ``router`` and answer it with the chosen model through ``client``.
+
+    ``max_output_tokens`` caps answers of ordinary models; ``reasoning_max_output_tokens`` caps
+    reasoning models, whose budget must also cover their hidden reasoning.
+    """
+
+    def __init__(
+        self,
+        pool: Pool,
+        client: ChatClient,
+        router: Router | None = None,
+        *,
+        max_output_tokens: int | None = None,
+        reasoning_max_output_tokens: int | None = None,
+        max_file_bytes: dict[str, int] | None = None,
+        pdf_mode: PdfMode = "inline",
+        uploader: FileUploader | None = None,
+    ) -> None:
+        if pdf_mode not in ("inline", "upload"):
+            raise ConfigError(f"pdf_mode must be 'inline' or 'upload', got {pdf_mode!r}")
+        self.pool = pool
+        self.client = client
+        self.router = router
+        self.max_output_tokens = max_output_tokens
+        self.reasoning_max_output_tokens = reasoning_max_output_tokens
+        self.max_file_bytes = max_file_bytes
+        self.pdf_mode: PdfMode = pdf_mode
+        self.uploader = uploader
+
+    def _cap(self, model: str) -> int | None:
+        if self.pool.get(model).reasoning and self.reasoning_max_output_tokens is not None:
+            return self.reasoning_max_output_tokens
+        return self.max_output_tokens
+
+    async def build_messages(
+        self, request: RouteRequest, model: str, files: Sequence[CheckedFile] | None = None
+    ) -> list[Message]:
+        """The answering call's messages; files checked (and against ``model``) first."""
+        checked = check_files(request.files, self.max_file_bytes) if files is None else files
+        check_capability(self.pool, model, checked)
+        content = await content_parts(
+            request.prompt, checked, pdf_mode=self.pdf_mode, uploader=self.uploader
+        )
+        return [{"role": "user", "content": content}]
+
+    async def acall(
+        self, request: RouteRequest, model: str, files: Sequence[CheckedFile] | None = None
+    ) -> ChatResult[Any]:
+        """One answering call to ``model`` (files validated before anything is sent)."""
+        messages = await self.build_messages(request, model, files)
+        params = call_params(self.pool, model, request.temperature, self._cap(model))
+        return await self.client.acomplete(model, messages, **params)
+
+    async def aanswer(self, request: RouteRequest | str, model: str) -> RoutedResponse:
+        """Answer with a fixed ``model`` (no routing)."""
+        req = _as_request(request)
+        start = time.perf_counter()
+        result = await self.acall(req, model)
+        total = time.perf_counter() - start
+        return _response(result, model, "fixed", None, 0.0, total)
+
+    async def aroute(self, request: RouteRequest | str) -> RoutedResponse:
+        """Decide with the router, then answer with the chosen model."""
+        if self.router is None:
+            raise ConfigError("this gateway has no router; pass router=... or use aanswer()")
+        req = _as_request(request)
+        start = time.perf_counter()
+        files = check_files(req.files, self.max_file_bytes)  # before the judge's call too
+        for f in files:  # at least one pool model must read it, or routing is pointless
+            if not any(_reads(m, f.kind) for m in self.pool.models):
+                check_capability(self.pool, self.pool.names[0], [f])
+        decision = await self.router.aroute(req)
+        result = await self.acall(req, decision.model, files)
+        total = time.perf_counter() - start
+        return _response(
+            result, decision.model, decision.router, decision, decision.cost_usd, total
+        )
+
+    async def asafe(self, request: RouteRequest | str, model: str | None = None) -> RoutedResponse:
+        """Like :meth:`aroute` (or :meth:`aanswer` with ``model``) but never raises: a failure
+        becomes the response's ``error``."""
+        try:
+            if model is not None:
+                return await self.aanswer(request, model)
+            return await self.aroute(request)
+        # A batch boundary: whatever one item raises is recorded on that item.
+        except Exception as exc:
+            return _failed(request, model or "", exc)
+
+    async def abatch(
+        self,
+        requests: Sequence[RouteRequest | str],
+        *,
+        model: str | None = None,
+        concurrency: int = 8,
+        progress: bool = False,
+    ) -> list[RoutedResponse]:
+        """Route (or, with ``model``, answer directly) many requests; one bad item never stops it.
+
+        Results come back in input order; a failed item has ``error`` set and an empty answer.
+        """
+        if concurrency < 1:
+            raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
+        gate = asyncio.Semaphore(concurrency)
+        bar = tqdm(total=len(requests), disable=not progress, desc="requests")
+
+        async def one(item: RouteRequest | str) -> RoutedResponse:
+            async with gate:
+                try:
+                    return await self.asafe(item, model)
+                finally:
+                    bar.update(1)
+
+        try:
+            return list(await asyncio.gather(*(one(r) for r in requests)))
+        finally:
+            bar.close()
+
+    # sync wrappers (work inside Jupyter's running loop)
+    def route(self, request: RouteRequest | str) -> RoutedResponse:
+        return run_sync(self.aroute(request))
+
+    def answer(self, request: RouteRequest | str, model: str) -> RoutedResponse:
+        return run_sync(self.aanswer(request, model))
+
+    def batch(self, requests: Sequence[RouteRequest | str], **kwargs: Any) -> list[RoutedResponse]:
+        return run_sync(self.abatch(requests, **kwargs))
+
+
+def make_request(
+    prompt: str, temperature: float = 0.7, file: str | Path | None = None
+) -> RouteRequest:
+    """A request with at most one attached file (``None`` or ``""`` means no file)."""
+    return RouteRequest(prompt, temperature=temperature, files=(Path(file),) if file else ())
+
+
+def _reads(spec: ModelSpec, kind: str) -> bool:
+    """Whether a model takes this attachment kind (text files are inlined: every model)."""
+    return {"image": spec.vision, "pdf": spec.pdf}.get(kind, True)
+
+
+def _as_request(request: RouteRequest | str) -> RouteRequest:
+    return request if isinstance(request, RouteRequest) else RouteRequest(prompt=request)
+
+
+def _response(
+    result: ChatResult[Any],
+    model: str,
+    router: str,
+    decision: Decision | None,
+    router_cost: float,
+    total: float,
+) -> RoutedResponse:
+    return RoutedResponse(
+        answer=result.text,
+        model=model,
+        router=router,
+        decision=decision,
+        router_latency_s=decision.latency_s if decision else 0.0,
+        model_latency_s=result.latency_s,
+        total_latency_s=total,
+        usage=result.usage,
+        router_cost_usd=router_cost,
+        answer_cost_usd=result.cost_usd,
+        fallback=decision.fallback if decision else False,
+        fallback_reason=decision.fallback_reason if decision else None,
+        backend=result.backend,
+        stand_in=result.stand_in,
+    )
+
+
+def _failed(item: RouteRequest | str, model: str, exc: BaseException) -> RoutedResponse:
+    kind = exc.kind if isinstance(exc, LLMError) else type(exc).__name__
+    return RoutedResponse(answer="", model=model, router="", decision=None, error=f"{kind}: {exc}")

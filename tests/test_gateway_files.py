@@ -1,0 +1,151 @@
+"""File checks happen before any call: unsupported kinds, missing, unreadable, oversized files
+and files a model cannot read all raise clear errors while the client stays untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from routerlab.errors import ConfigError
+from routerlab.gateway import CapabilityError, FileInputError, Gateway, call_params, check_files
+from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.pool import ModelSpec, Pool
+from routerlab.request import RouteRequest
+from routerlab.routers.baselines import FixedRouter
+from routerlab.usage import Usage
+
+FIXTURES = Path(__file__).parent / "fixtures" / "judge"
+
+
+class CountingClient(ChatClient):
+    backend = "fake"
+
+    def __init__(self, pool: Pool) -> None:
+        super().__init__(pool)
+        self.calls: list[tuple[str, Any, dict[str, Any]]] = []
+
+    async def _acomplete(self, model, messages, **kwargs: Any) -> ChatResult[Any]:
+        self.calls.append((model, messages, kwargs))
+        return ChatResult("ok", model, self.backend, Usage(5, 1), 0.01, 0.0)
+
+
+def blind_pool() -> Pool:
+    """A pool whose cheap model reads neither images nor PDFs."""
+    return Pool(
+        models=(
+            ModelSpec("blind", 0.1, 0.05, 0.4, 1000, "Text only.", order=0),
+            ModelSpec("seer", 2.0, 0.5, 8.0, 1000, "Reads all.", vision=True, pdf=True, order=1),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ((FIXTURES / "report.docx",), "unsupported file 'report.docx'"),
+        ((FIXTURES / "absent.png",), "file not found"),
+        ((FIXTURES,), "unsupported file"),  # a folder has no suffix
+    ],
+)
+def test_bad_files_fail_before_any_call(pool, files, message):
+    client = CountingClient(pool)
+    gw = Gateway(pool, client, FixedRouter(pool, "gpt-4.1"))
+    with pytest.raises(FileInputError, match=message):
+        gw.route(RouteRequest("look", files=files))
+    with pytest.raises(FileInputError, match=message):
+        gw.answer(RouteRequest("look", files=files), "gpt-4.1")
+    assert client.calls == []
+
+
+def test_unsupported_message_lists_allowed_kinds():
+    with pytest.raises(FileInputError, match=r"allowed: images .*PDF .*text-like"):
+        check_files([FIXTURES / "x.exe"])
+
+
+def test_directory_with_text_suffix_is_rejected(tmp_path):
+    folder = tmp_path / "data.txt"
+    folder.mkdir()
+    with pytest.raises(FileInputError, match="not a regular file"):
+        check_files([folder])
+
+
+def test_oversized_file_is_rejected(pool):
+    client = CountingClient(pool)
+    gw = Gateway(pool, client, max_file_bytes={"image": 10})
+    with pytest.raises(
+        FileInputError, match=r"dot.png is 70 bytes; the limit for image files is 10"
+    ):
+        gw.answer(RouteRequest("look", files=(FIXTURES / "dot.png",)), "gpt-4.1")
+    assert client.calls == []
+
+
+def test_non_utf8_text_file_is_unreadable(pool, tmp_path):
+    bad = tmp_path / "latin.txt"
+    bad.write_bytes(b"caf\xe9 \xff\xfe")
+    client = CountingClient(pool)
+    with pytest.raises(FileInputError, match="not UTF-8"):
+        Gateway(pool, client).answer(RouteRequest("read", files=(bad,)), "gpt-4.1")
+    assert client.calls == []
+
+
+def test_file_sent_to_model_without_capability():
+    pool = blind_pool()
+    client = CountingClient(pool)
+    gw = Gateway(pool, client, FixedRouter(pool, "blind"))
+    with pytest.raises(
+        CapabilityError, match=r"'blind' cannot read image files.*models that can: seer"
+    ):
+        gw.route(RouteRequest("what is this", files=(FIXTURES / "dot.png",)))
+    with pytest.raises(CapabilityError, match="cannot read pdf"):
+        gw.answer(RouteRequest("read", files=(FIXTURES / "page.pdf",)), "blind")
+    assert client.calls == []
+    # text files are inlined, so any model takes them
+    resp = gw.answer(RouteRequest("read", files=(FIXTURES / "notes.txt",)), "blind")
+    assert resp.answer == "ok" and len(client.calls) == 1
+
+
+def test_call_params_by_capability(pool):
+    assert call_params(pool, "o4-mini", 0.7, 100) == {"max_completion_tokens": 100}
+    assert call_params(pool, "gpt-4.1", 0.7, 100) == {"temperature": 0.7, "max_tokens": 100}
+    assert call_params(pool, "gpt-4.1-nano", None, None) == {}
+
+
+def test_gateway_rejects_bad_settings(pool):
+    with pytest.raises(ConfigError, match="pdf_mode"):
+        Gateway(pool, CountingClient(pool), pdf_mode="ftp")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="no router"):
+        Gateway(pool, CountingClient(pool)).route("hi")
+    with pytest.raises(ConfigError, match="concurrency"):
+        Gateway(pool, CountingClient(pool)).batch(["hi"], model="gpt-4.1", concurrency=0)
+
+
+def test_make_request_and_overview(pool):
+    from routerlab.gateway import make_request
+
+    assert make_request("hi", 0.2, "").files == ()
+    assert make_request("hi", 0.2, None).files == ()
+    assert make_request("hi", 0.2, FIXTURES / "dot.png").files == (FIXTURES / "dot.png",)
+    client = CountingClient(pool)
+    resp = Gateway(pool, client, FixedRouter(pool, "o4-mini")).route(make_request("hi"))
+    facts = dict(zip(*resp.overview().to_dict("list").values(), strict=True))
+    assert facts["model"] == "o4-mini" and facts["router"] == "fixed"
+    assert facts["fallback"] == "no" and client.calls[0][2]["temperature"] is None
+
+
+def test_openai_file_uploader_uses_purpose_user_data():
+    import asyncio
+    from types import SimpleNamespace
+
+    from routerlab.gateway import openai_file_uploader
+
+    seen: dict[str, Any] = {}
+
+    async def create(*, file, purpose):
+        seen["name"], seen["purpose"] = Path(file.name).name, purpose
+        return SimpleNamespace(id="file-xyz")
+
+    fake_sdk = SimpleNamespace(files=SimpleNamespace(create=create))
+    file_id = asyncio.run(openai_file_uploader(fake_sdk)(FIXTURES / "page.pdf"))
+    assert file_id == "file-xyz" and seen == {"name": "page.pdf", "purpose": "user_data"}
