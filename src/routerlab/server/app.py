@@ -1,0 +1,381 @@
+"""The OpenAI-compatible routing gateway: ``POST /v1/chat/completions``, ``GET /v1/models``,
+``GET /health``.
+
+``model`` names either a pool model (passed through) or a router, ``router-<name>`` with an
+optional cost knob, ``router-<name>-<cost_threshold>`` (re-applied to the router's per-model
+scores through :func:`routerlab.routers.base.choose_model`). The reply is a standard chat
+completion whose ``model`` is the model that answered; the routing decision travels in
+``x-routerlab-*`` headers and in an extra ``routerlab`` field.
+
+Layers: :mod:`~routerlab.server.protocol` (OpenAI wire format), :mod:`~routerlab.server.state`
+(routing, cache, batching, retries), this module (the FastAPI app and streaming).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from routerlab.errors import ConfigError, RouterlabError
+from routerlab.gateway import call_params, check_capability
+from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.pool import Pool, load_pool
+from routerlab.routers.base import Router
+from routerlab.server.config import DEFAULT_ROUTERS, ROUTER_PREFIX, ServerConfig
+from routerlab.server.protocol import (
+    DEFAULT_TEMPERATURE,
+    HEADER,
+    APIError,
+    ChatRequest,
+    Routing,
+    completion_body,
+    forwarded_fields,
+    json_response,
+    read_request,
+    sse,
+    usage_body,
+)
+from routerlab.server.state import GatewayState, describe_error
+from routerlab.server.upstream import attached_files
+
+# -- the app -----------------------------------------------------------------------------------
+
+
+class _ServerTiming:
+    """Pure ASGI middleware: ``x-routerlab-server-ms`` = time from request to response start.
+
+    The load test subtracts the upstream time from it to get the gateway's own overhead as the
+    server sees it (the client-side figure also includes the client's own work).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def timed_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = f"{(time.perf_counter() - start) * 1000:.3f}".encode()
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-routerlab-server-ms", elapsed),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
+def create_app(
+    config: ServerConfig | None = None,
+    *,
+    client: ChatClient | None = None,
+    routers: Mapping[str, Router] | None = None,
+    pool: Pool | None = None,
+) -> FastAPI:
+    """Build the gateway app.
+
+    ``client`` is the upstream (default: built from the config's profile: OpenAI or a compatible
+    ``base_url`` when live, the local small model or a replay file offline); ``routers`` maps
+    names to routers (default: ``config.routers`` built with :func:`make_router`). Both are
+    injectable so tests and benchmarks run with fakes.
+    """
+    config = config or ServerConfig()
+    pool = pool or load_pool(config.pool_path)
+    owns_client = client is None
+    if client is None:
+        client = build_client(config, pool)
+    skipped: dict[str, str] = {}
+    if routers is None:
+        routers, skipped = build_routers(config, pool, client)
+    gateway = GatewayState(config, pool, client, routers, unavailable=skipped)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await gateway.aclose()
+        if owns_client:
+            await gateway.client.aclose()
+
+    app = FastAPI(
+        title="routerlab gateway",
+        description="OpenAI-compatible chat completions that route each prompt to a pool model.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.gateway = gateway
+
+    @app.exception_handler(APIError)
+    async def api_error(request: Request, exc: APIError) -> Response:
+        gateway.requests[str(exc.status)] += 1
+        return exc.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        return APIError(exc.status_code, str(exc.detail), code=code).response()
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        gateway.requests["500"] += 1
+        return APIError(
+            500, f"internal error: {type(exc).__name__}: {exc}", type="api_error"
+        ).response()
+
+    def authorized(request: Request) -> bool:
+        if gateway.token is None:
+            return True
+        header = request.headers.get("authorization", "")
+        scheme, _, supplied = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            supplied.strip().encode(), gateway.token.encode()
+        )
+
+    def authorize(request: Request) -> None:
+        if not authorized(request):
+            raise APIError(
+                401,
+                "Incorrect or missing API key: send the gateway's token as "
+                "'Authorization: Bearer <token>'.",
+                code="invalid_api_key",
+            )
+
+    @app.get("/health")
+    async def health(request: Request) -> Response:
+        # Liveness for anyone (load balancers send no token); the details (backend URL, counters)
+        # only with the token.
+        if not authorized(request):
+            return json_response({"status": "ok", "details": "send the bearer token for stats"})
+        return json_response(gateway.stats())
+
+    @app.get("/v1/models")
+    async def models(request: Request) -> Response:
+        authorize(request)
+        created = int(gateway.started)
+        data = [
+            {"id": name, "object": "model", "created": created, "owned_by": "routerlab-pool"}
+            for name in gateway.pool.names
+        ] + [
+            {
+                "id": ROUTER_PREFIX + name,
+                "object": "model",
+                "created": created,
+                "owned_by": "routerlab-router",
+            }
+            for name in gateway.routers
+        ]
+        return json_response({"object": "list", "data": data})
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        authorize(request)
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise APIError(
+                400, f"We could not parse the JSON body of your request: {exc}", code="invalid_json"
+            ) from None
+        if not isinstance(body, dict):
+            raise APIError(400, "The request body must be a JSON object.", code="invalid_json")
+        chat = read_request(body, gateway.resolve)
+        temperature = DEFAULT_TEMPERATURE if chat.temperature is None else chat.temperature
+        routing = await gateway.route(chat.target, chat.parsed, temperature)
+        try:  # the gateway's rules: capabilities, then the parameters the model accepts
+            check_capability(gateway.pool, routing.model, attached_files(chat.parsed))
+        except ConfigError as exc:
+            raise APIError(
+                400, str(exc), param="messages", code="unsupported_content_part"
+            ) from None
+        limit = chat.max_completion_tokens or chat.max_tokens
+        kwargs = call_params(gateway.pool, routing.model, chat.temperature, limit)
+        extra = forwarded_fields(gateway.pool.get(routing.model), chat.extra)
+        if extra:
+            kwargs["extra"] = extra
+        headers = routing.headers()
+        gateway.by_model[routing.model] += 1
+        if chat.stream:
+            return await _stream(gateway, chat, routing, kwargs, headers)
+
+        start = time.perf_counter()
+        result = await gateway.with_retries(
+            lambda: gateway.client.acomplete(routing.model, chat.parsed.messages, **kwargs),
+            routing.model,
+        )
+        upstream_s = time.perf_counter() - start
+        payload = completion_body(result, routing, upstream_s, result.backend)
+        headers[HEADER + "upstream-ms"] = f"{upstream_s * 1000:.3f}"
+        headers[HEADER + "cost-usd"] = f"{payload['routerlab']['cost_usd']:.8f}"
+        if result.stand_in:
+            headers[HEADER + "stand-in"] = "true"
+        gateway.requests["200"] += 1
+        return json_response(payload, headers=headers)
+
+    app.add_middleware(_ServerTiming)
+    return app
+
+
+async def _stream(
+    gateway: GatewayState,
+    chat: ChatRequest,
+    routing: Routing,
+    kwargs: dict[str, Any],
+    headers: dict[str, str],
+) -> Response:
+    """Stream the upstream answer as OpenAI ``chat.completion.chunk`` server-sent events.
+
+    The first delta is fetched before the response starts, so a failing upstream is retried and
+    still answered with a proper status code; a failure later in the stream becomes an ``error``
+    event (the status line is already sent by then).
+    """
+    results: list[ChatResult[Any]] = []
+    if gateway.stream_usage:
+        kwargs = {**kwargs, "on_result": results.append}
+    start = time.perf_counter()
+    holder: dict[str, Any] = {}
+
+    async def first_delta() -> str | None:
+        stream = gateway.client.astream(routing.model, chat.parsed.messages, **kwargs)
+        holder["stream"] = stream
+        try:
+            return await anext(stream)
+        except StopAsyncIteration:
+            return None
+
+    first: str | None = await gateway.with_retries(first_delta, routing.model)
+    stream: AsyncIterator[str] = holder["stream"]
+    chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> bytes:
+        return sse(
+            {
+                "id": chunk_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": routing.model,
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
+                **more,
+            }
+        )
+
+    async def events() -> AsyncIterator[bytes]:
+        yield chunk({"role": "assistant", "content": ""})
+        if first:
+            yield chunk({"content": first})
+        if first is not None:
+            try:
+                async for delta in stream:
+                    if delta:
+                        yield chunk({"content": delta})
+            except Exception as exc:
+                error = APIError(
+                    502,
+                    f"upstream stream from {routing.model!r} broke: {describe_error(exc)}",
+                    type="api_error",
+                    code="upstream_error",
+                )
+                gateway.requests["502"] += 1
+                yield sse(error.body())
+                yield sse("[DONE]")
+                return
+        upstream_s = time.perf_counter() - start
+        result = results[-1] if results else None
+        extra = {
+            **routing.fields(),
+            "upstream_latency_ms": round(upstream_s * 1000, 3),
+            "upstream_cost_usd": result.cost_usd if result else None,
+            "cost_usd": result.cost_usd + routing.cost_usd if result else None,
+        }
+        finish = (result.finish_reason if result else None) or "stop"
+        yield chunk({}, finish, routerlab=extra)
+        if chat.include_usage and result is not None:
+            yield sse(
+                {
+                    "id": chunk_id,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": routing.model,
+                    "choices": [],
+                    "usage": usage_body(result),
+                }
+            )
+        gateway.requests["200"] += 1
+        yield sse("[DONE]")
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+# -- building the upstream and the routers from the config -----------------------------------
+
+
+def build_client(config: ServerConfig, pool: Pool) -> ChatClient:
+    """The upstream client for the config's profile (retries are the server's, not the SDK's)."""
+    from routerlab.llm import make_client
+    from routerlab.llm.base import ClientSettings
+
+    settings = ClientSettings(timeout_s=config.upstream_timeout_s, max_retries=0)
+    return make_client(
+        config.profile,
+        backend="replay" if config.replay_file else None,
+        base_url=config.base_url,
+        settings=settings,
+        replay_path=config.replay_file,
+        pool=pool,
+    )
+
+
+def build_routers(
+    config: ServerConfig, pool: Pool, client: ChatClient
+) -> tuple[dict[str, Router], dict[str, str]]:
+    """Routers of the config, built through the registry (judges use ``client``).
+
+    Returns the routers and, for default routers that could not be built, why (for /health).
+    """
+    from routerlab.routers.base import make_router, router_names
+
+    available = router_names()
+    explicit = config.routers is not None
+    routers: dict[str, Router] = {}
+    skipped: dict[str, str] = {}
+    for name in config.routers if config.routers is not None else DEFAULT_ROUTERS:
+        if name not in available:
+            if not explicit:
+                skipped[name] = "not registered"
+                continue
+            raise ConfigError(
+                f"server config enables router {name!r}, which is not registered; "
+                f"available: {', '.join(available)}"
+            )
+        options = dict(config.router_options.get(name, {}))
+        if name == "classifier" and config.classifier_model_dir is not None:
+            options.setdefault("model_dir", config.classifier_model_dir)
+        if name in ("compact", "verbose"):
+            options.setdefault("client", client)
+        try:
+            routers[name] = make_router(name, pool, **options)
+        except RouterlabError as exc:
+            if explicit:
+                raise
+            skipped[name] = str(exc)
+    return routers, skipped

@@ -1,0 +1,232 @@
+"""The gateway's state and its work between the HTTP layer and the upstream.
+
+Resolving ``model`` (pool model or ``router-<name>[-<knob>]``), routing with the decision cache and
+micro-batching, the cost knob through the shared :func:`~routerlab.routers.base.choose_model`,
+upstream retries, and the counters ``/health`` shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from routerlab.errors import ConfigError, LLMError, RouterlabError
+from routerlab.llm.base import ChatClient
+from routerlab.pool import Pool
+from routerlab.request import RouteRequest
+from routerlab.routers.base import Decision, Router, choose_model
+from routerlab.server.batching import MicroBatcher, has_batched_inference
+from routerlab.server.cache import DecisionCache, decision_key
+from routerlab.server.config import ROUTER_PREFIX, ServerConfig
+from routerlab.server.protocol import APIError, Routing, Target
+from routerlab.server.upstream import ParsedMessages
+
+TRANSIENT_KINDS = frozenset({"timeout", "connection", "rate_limit", "api_error"})
+
+
+class GatewayState:
+    """State shared by the endpoints: pool, upstream client, routers, cache, counters."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        pool: Pool,
+        client: ChatClient,
+        routers: Mapping[str, Router],
+        *,
+        unavailable: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.pool = pool
+        self.client = client
+        self.routers = dict(routers)
+        self.unavailable = dict(unavailable or {})  # default routers left out, and why
+        self.token = config.resolved_token()
+        self.cache = DecisionCache(max(config.cache_size, 0), config.cache_ttl_s)
+        self.batchers = {
+            name: MicroBatcher(
+                router,
+                max_batch=config.batch_max_size,
+                max_wait_s=config.batch_max_wait_ms / 1000,
+                dtype=config.router_dtype,
+            )
+            for name, router in self.routers.items()
+            if has_batched_inference(router)
+        }
+        self.requests: Counter[str] = Counter()  # by status code
+        self.by_model: Counter[str] = Counter()
+        self.started = time.time()
+        # Clients that can report a stream's usage and cost take an ``on_result`` callback.
+        self.stream_usage = "on_result" in inspect.signature(client.astream).parameters
+
+    # -- model names ---------------------------------------------------------------------------
+
+    def model_ids(self) -> list[str]:
+        """What ``/v1/models`` lists: pool models, then ``router-<name>`` for each router."""
+        return self.pool.names + [ROUTER_PREFIX + name for name in self.routers]
+
+    def resolve(self, value: Any) -> Target:
+        """Turn a request's ``model`` into a :class:`Target`; 404 ``model_not_found`` otherwise."""
+        if value is None:
+            raise APIError(
+                400,
+                "Missing required parameter: 'model'.",
+                param="model",
+                code="missing_required_parameter",
+            )
+        if not isinstance(value, str):
+            raise APIError(400, "'model' must be a string.", param="model", code="invalid_type")
+        if value in self.pool:
+            return Target(model=value)
+        if value.startswith(ROUTER_PREFIX):
+            rest = value[len(ROUTER_PREFIX) :]
+            if rest in self.routers:
+                return Target(router=rest)
+            head, _, tail = rest.rpartition("-")
+            if head in self.routers:
+                try:
+                    knob = float(tail)
+                except ValueError:
+                    knob = None
+                if knob is not None:
+                    if not 0.0 <= knob <= 1.0:
+                        raise APIError(
+                            400,
+                            f"the cost knob of {value!r} must be in [0, 1], got {knob:g}",
+                            param="model",
+                        )
+                    return Target(router=head, knob=knob)
+        raise APIError(
+            404,
+            f"The model {value!r} does not exist; available: {', '.join(self.model_ids())} "
+            f"(a router also takes a cost knob in [0, 1], e.g. {ROUTER_PREFIX}classifier-0.3).",
+            param="model",
+            code="model_not_found",
+        )
+
+    # -- routing -------------------------------------------------------------------------------
+
+    async def route(self, target: Target, parsed: ParsedMessages, temperature: float) -> Routing:
+        """The decision for a request: cached, micro-batched or asked of the router."""
+        if target.router is None:
+            assert target.model is not None
+            return Routing(None, target.model, None, None, 0.0, 0.0, False, False, None)
+        name = target.router
+        start = time.perf_counter()
+        key = decision_key(name, parsed.prompt, temperature, parsed.attachments)
+        decision = self.cache.get(key)
+        hit = decision is not None
+        if decision is None:
+            files = tuple(Path(a) for a in parsed.attachments)  # routers read kinds only
+            request = RouteRequest(prompt=parsed.prompt, temperature=temperature, files=files)
+            try:
+                decision = await self._decide(name, request)
+            except Exception as exc:  # the router's failure, not the request's
+                raise APIError(
+                    500, f"router {name!r} failed: {exc}", type="api_error", code="router_error"
+                ) from exc
+            self.cache.put(key, decision)
+        return self._apply_knob(target, decision, hit, time.perf_counter() - start)
+
+    async def _decide(self, name: str, request: RouteRequest) -> Decision:
+        batcher = self.batchers.get(name)
+        if batcher is not None:
+            return await batcher.submit(request)
+        return await self.routers[name].aroute(request)
+
+    def _apply_knob(self, target: Target, decision: Decision, hit: bool, waited: float) -> Routing:
+        model, confidence = decision.model, decision.confidence
+        if target.knob is not None:
+            if decision.scores is None:
+                raise APIError(
+                    400,
+                    f"router {target.router!r} names a model without per-model scores, so a cost "
+                    f"knob does not apply; use model={ROUTER_PREFIX}{target.router}",
+                    param="model",
+                )
+            model = choose_model(decision.scores, self.pool, target.knob)
+            confidence = decision.scores.get(model, confidence)
+        return Routing(
+            router=target.router,
+            model=model,
+            confidence=confidence,
+            scores=decision.scores,
+            latency_s=waited,
+            cost_usd=0.0 if hit else decision.cost_usd,
+            cache_hit=hit,
+            fallback=decision.fallback,
+            knob=target.knob,
+        )
+
+    # -- upstream ------------------------------------------------------------------------------
+
+    async def with_retries(self, call: Callable[[], Awaitable[Any]], model: str) -> Any:
+        """Run an upstream call; retry transient failures, then answer 502."""
+        attempts = self.config.retries + 1
+        for attempt in range(attempts):
+            try:
+                return await asyncio.wait_for(call(), self.config.upstream_timeout_s)
+            except ConfigError as exc:  # the client refused the request itself
+                raise APIError(400, str(exc)) from exc
+            except Exception as exc:
+                if isinstance(exc, LLMError) and not _transient(exc):
+                    raise _upstream_rejection(exc, model) from exc
+                if attempt + 1 == attempts:
+                    raise APIError(
+                        502,
+                        f"upstream call to {model!r} failed after {attempts} attempt(s): "
+                        f"{describe_error(exc)}",
+                        type="api_error",
+                        code="upstream_error",
+                    ) from exc
+                await asyncio.sleep(self.config.retry_backoff_s * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def stats(self) -> dict[str, Any]:
+        """What ``/health`` shows to a caller with the token."""
+        return {
+            "status": "ok",
+            "uptime_s": round(time.time() - self.started, 3),
+            "backend": getattr(self.client, "backend", type(self.client).__name__),
+            "stand_in": bool(getattr(self.client, "stand_in", False)),
+            "models": self.pool.names,
+            "routers": [ROUTER_PREFIX + name for name in self.routers],
+            "routers_unavailable": self.unavailable,
+            "auth": self.token is not None,
+            "decision_cache": self.cache.stats(),
+            "batching": {name: b.stats() for name, b in self.batchers.items()},
+            "requests": {
+                "by_status": dict(self.requests),
+                "by_model": dict(self.by_model),
+            },
+        }
+
+    async def aclose(self) -> None:
+        for batcher in self.batchers.values():
+            await batcher.aclose()
+
+
+def _transient(exc: LLMError) -> bool:
+    if exc.kind not in TRANSIENT_KINDS:
+        return False
+    return exc.status is None or exc.status >= 500 or exc.status == 429
+
+
+def _upstream_rejection(exc: LLMError, model: str) -> APIError:
+    """A non-transient upstream error: the request's fault (4xx) -> 400, otherwise 502."""
+    if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403):
+        return APIError(400, f"upstream rejected the request to {model!r}: {exc}")
+    return APIError(
+        502, f"upstream call to {model!r} failed: {exc}", type="api_error", code="upstream_error"
+    )
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, RouterlabError) else str(exc)
