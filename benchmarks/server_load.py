@@ -381,7 +381,7 @@ def main() -> int:
         action="store_true",
         help="run the gateway on the load generator's event loop instead of a child process",
     )
-    parser.add_argument("--router-dtype", choices=["float32", "bfloat16"], default="float32")
+    parser.add_argument("--router-dtype", choices=["auto", "float32", "bfloat16"], default="auto")
     parser.add_argument(
         "--torch-threads", type=int, default=None, help="classifier intra-op threads"
     )

@@ -42,16 +42,16 @@ class MicroBatcher:
         *,
         max_batch: int = 64,
         max_wait_s: float = 0.002,
-        dtype: str = "float32",
+        dtype: str = "auto",
     ) -> None:
         if max_batch < 1:
             raise ConfigError(f"max_batch must be >= 1, got {max_batch}")
         if max_wait_s < 0:
             raise ConfigError(f"max_wait_s must be >= 0, got {max_wait_s}")
-        if dtype not in ("float32", "bfloat16"):
-            raise ConfigError(f"dtype must be 'float32' or 'bfloat16', got {dtype!r}")
+        if dtype not in ("auto", "float32", "bfloat16"):
+            raise ConfigError(f"dtype must be 'auto', 'float32' or 'bfloat16', got {dtype!r}")
         self.router = router
-        self.dtype = dtype
+        self.dtype = _resolve_dtype(dtype)
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self._pending: list[_Item] = []
@@ -140,3 +140,16 @@ class MicroBatcher:
             if not item.future.done():
                 item.future.cancel()
         self._pending.clear()
+
+
+def _resolve_dtype(dtype: str) -> str:
+    """'auto' becomes bfloat16 only where oneDNN runs bf16 natively; emulated bf16 is slower."""
+    if dtype != "auto":
+        return dtype
+    try:
+        import torch
+
+        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (ImportError, AttributeError, RuntimeError):
+        native = False
+    return "bfloat16" if native else "float32"
