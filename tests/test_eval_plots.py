@@ -46,3 +46,16 @@ def test_every_plot_returns_a_figure() -> None:
     assert all(isinstance(f, Figure) for f in figures)
     line_labels = [line.get_label() for line in figures[0].axes[0].get_lines()]
     assert any(label.startswith("oracle") for label in line_labels)
+
+
+def test_save_per_subject_picks_a_learned_router(tmp_path):
+    from types import SimpleNamespace
+
+    from routerlab.evaluation.report import best_learned_router
+
+    def fake(*names):
+        return SimpleNamespace(results=[SimpleNamespace(name=n) for n in names])
+
+    assert best_learned_router(fake("random", "length", "indomain")) == "indomain"
+    assert best_learned_router(fake("random", "length")) == "length"
+    assert best_learned_router(fake("random", "always-weak")) is None

@@ -45,3 +45,33 @@ def test_figures():
         {"step": ["input", "empty"], "removed": [0, 2], "remaining": [5, 3], "note": ["", ""]}
     )
     assert plot_cleaning(report).axes
+
+
+def test_agreement_conclusion_is_written_from_numbers(tmp_path):
+    import pandas as pd
+
+    from routerlab.labeling import pipeline
+
+    labeled = pd.DataFrame(
+        {
+            pipeline.STUDY_LABEL: ["a", "a", "a", "b"],
+            "label": ["a", "a", "a", "a"],
+        }
+    )
+    agree = pipeline.compare_with_study(labeled, ["a", "b"], "stand-in")
+    text = pipeline.agreement_conclusion(agree, stand_in=True)
+    assert "**75.0%**" in text and "no better than always answering" in text
+    assert "offline stand-in" in text
+    better = pipeline.compare_with_study(
+        labeled.assign(label=["a", "a", "a", "b"]), ["a", "b"], "j"
+    )
+    assert "25.0% above the majority baseline" in pipeline.agreement_conclusion(
+        better, stand_in=False
+    )
+    figures = pipeline.save_agreement(agree, tmp_path, note="n")
+    assert [f.name for f in figures] == ["confusion.png", "distribution.png"]
+    assert (tmp_path / "agreement.csv").is_file()
+    no_ref = labeled.drop(columns=[pipeline.STUDY_LABEL])
+    assert pipeline.compare_with_study(no_ref, ["a", "b"], "j") is None
+    assert pipeline.save_agreement(None, tmp_path) == []
+    assert "no reference labels" in pipeline.agreement_conclusion(None, stand_in=False)

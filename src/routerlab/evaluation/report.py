@@ -334,6 +334,33 @@ def per_subject(evaluation: Evaluation, router: str) -> pd.DataFrame:
     return grouped.reset_index().sort_values("gap", ascending=False, ignore_index=True)
 
 
+def best_learned_router(
+    evaluation: Evaluation, preference: Sequence[str] = ("indomain", "classifier", "length")
+) -> str | None:
+    """The first learned router of ``preference`` that was evaluated (None when none was)."""
+    evaluated = {result.name for result in evaluation.results}
+    return next((name for name in preference if name in evaluated), None)
+
+
+def save_per_subject(evaluation: Evaluation, folder: str | Path) -> tuple[Any, pd.DataFrame | None]:
+    """Per-subject table and figure of the best learned router, saved under ``folder``.
+
+    Returns ``(figure, table)``, or ``(None, None)`` when no learned router was evaluated.
+    """
+    from routerlab.plots.evaluation import subject_view
+
+    router = best_learned_router(evaluation)
+    if router is None:
+        return None, None
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    subjects = per_subject(evaluation, router)
+    subjects.to_csv(out / "per_subject.csv", index=False)
+    fig = subject_view(subjects)
+    fig.savefig(out / "per_subject.png", dpi=120, bbox_inches="tight")
+    return fig, subjects
+
+
 def save_outputs(evaluation: Evaluation, folder: str | Path) -> dict[str, Path]:
     """Write ``metrics.csv``, ``curves.csv`` (every curve point, all routers) and
     ``notes.txt`` under ``folder``; returns the paths."""

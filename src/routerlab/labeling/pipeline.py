@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from routerlab.errors import ConfigError
+from routerlab.labeling.agreement import Agreement, agreement
 
 STAND_IN_NOTE = "offline stand-in: SmolLM2-135M, not the pool's models"
 STUDY_LABEL = "study_label"  # the study's GPT-4.1 label, kept beside a new labeling
@@ -82,10 +84,70 @@ def save_figure(fig: Any, folder: str | Path, name: str) -> Path:
     Notebooks show the saved file (``IPython.display.Image``), which works whatever matplotlib
     backend is active, and closing keeps the inline backend from showing the figure twice.
     """
-    import matplotlib.pyplot as plt
-
     target = Path(folder) / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(target, dpi=120, bbox_inches="tight")
-    plt.close(fig)
     return target
+
+
+def compare_with_study(
+    labeled: pd.DataFrame, labels: Sequence[str], judge_label: str
+) -> Agreement | None:
+    """Agreement of the new ``label`` with the study's label; None when the source has none."""
+    if STUDY_LABEL not in labeled.columns:
+        return None
+    return agreement(
+        labeled[STUDY_LABEL],
+        labeled["label"],
+        labels=list(labels),
+        name_a="study GPT-4.1",
+        name_b=judge_label,
+    )
+
+
+def agreement_tables(agree: Agreement | None, *, note: str = "") -> list[pd.DataFrame]:
+    """The summary and the side-by-side label distribution ([] without reference labels)."""
+    if agree is None:
+        return []
+    return [agree.summary().assign(note=note), agree.distribution.assign(note=note)]
+
+
+def save_agreement(agree: Agreement | None, folder: str | Path, *, note: str = "") -> list[Path]:
+    """Write the agreement tables and figures; return the PNGs ([] without reference labels)."""
+    from routerlab.plots.labeling import plot_confusion, plot_distributions
+
+    if agree is None:
+        return []
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    summary, distribution = agreement_tables(agree, note=note)
+    summary.to_csv(out / "agreement.csv", index=False)
+    distribution.to_csv(out / "label_distribution.csv", index=False)
+    return [
+        save_figure(plot_confusion(agree, note=note), out, "confusion"),
+        save_figure(plot_distributions(agree, note=note), out, "distribution"),
+    ]
+
+
+def agreement_conclusion(agree: Agreement | None, *, stand_in: bool, margin: float = 0.05) -> str:
+    """A Markdown sentence written from the computed agreement (no typed-in claims)."""
+    if agree is None:
+        return "The source has no reference labels, so there is no agreement to report."
+    gap = agree.accuracy - agree.majority_accuracy
+    verdict = (
+        "no better than always answering the study's most common label"
+        if gap <= margin
+        else f"{gap:.1%} above the majority baseline"
+    )
+    top = agree.distribution.set_index("label")[f"{agree.name_b}_share"].idxmax()
+    text = (
+        f"On {agree.n} sampled prompts the {agree.name_b} agrees with the study's GPT-4.1 labels "
+        f"on **{agree.accuracy:.1%}** (Cohen's kappa **{agree.kappa:.3f}**), {verdict} "
+        f"({agree.majority_accuracy:.1%}). Its most frequent label is `{top}`."
+    )
+    if stand_in:
+        text += (
+            " These labels come from a 135M-parameter offline stand-in, not from GPT-4.1 or "
+            "any pool model: they exercise the pipeline and say nothing about a real judge."
+        )
+    return text
