@@ -79,6 +79,15 @@ class Router(ABC):
     def _decide(self, request: RouteRequest) -> Decision:
         """Return a decision for one request (latency is filled in by :meth:`route`)."""
 
+    def _from_scores(
+        self, scores: dict[str, float], cost_threshold: float = 0.0, **fields: Any
+    ) -> Decision:
+        """A decision from per-model scores through the shared policy (:func:`choose_model`)."""
+        model = choose_model(scores, self.pool, cost_threshold)
+        return Decision(
+            model=model, router=self.name, confidence=scores[model], scores=scores, **fields
+        )
+
     def route(self, request: RouteRequest | str) -> Decision:
         req = request if isinstance(request, RouteRequest) else RouteRequest(prompt=request)
         start = time.perf_counter()

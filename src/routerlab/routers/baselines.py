@@ -12,7 +12,7 @@ from routerlab.features import prompt_tokens
 from routerlab.pool import Pool
 from routerlab.prompts import tier_models
 from routerlab.request import RouteRequest
-from routerlab.routers.base import Decision, Router, choose_model, register_router
+from routerlab.routers.base import Decision, Router, register_router
 
 
 @register_router("fixed")
@@ -44,8 +44,7 @@ class RandomRouter(Router):
         raw = {name: self.rng.random() for name in self.pool.names}
         total = sum(raw.values())
         scores = {name: value / total for name, value in raw.items()}
-        model = choose_model(scores, self.pool, self.cost_threshold)
-        return Decision(model=model, router=self.name, confidence=scores[model], scores=scores)
+        return self._from_scores(scores, self.cost_threshold)
 
 
 @register_router("length")
@@ -78,11 +77,4 @@ class LengthRouter(Router):
         scores = {name: 0.0 for name in self.pool.names}
         scores[cheap] += 1.0 - p_strong
         scores[self.strong] += p_strong
-        model = choose_model(scores, self.pool, self.cost_threshold)
-        return Decision(
-            model=model,
-            router=self.name,
-            confidence=scores[model],
-            scores=scores,
-            details={"tokens": tokens},
-        )
+        return self._from_scores(scores, self.cost_threshold, details={"tokens": tokens})

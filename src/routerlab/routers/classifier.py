@@ -107,12 +107,9 @@ class ClassifierRouter(Router):
 
     def _decision(self, row: np.ndarray, latency_s: float) -> Decision:
         scores = {label: float(p) for label, p in zip(self.labels, row, strict=True)}
-        model = choose_model(scores, self.pool, self.cost_threshold)
-        return Decision(
-            model=model,
-            router=self.name,
-            confidence=scores[model],
-            scores=scores,
+        return self._from_scores(
+            scores,
+            self.cost_threshold,
             latency_s=latency_s,
             details={"cost_threshold": self.cost_threshold},
         )
