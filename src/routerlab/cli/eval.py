@@ -11,7 +11,9 @@ import argparse
 import json
 import math
 import sys
+from functools import partial
 
+from routerlab.cli._inputs import check_input_file, read_or_fail, require_rows
 from routerlab.errors import ConfigError
 
 
@@ -104,9 +106,30 @@ def run(args: argparse.Namespace) -> int:
         run_evaluation,
     )
     from routerlab.evaluation.scoring import PairOutcomes
-    from routerlab.outcomes import load_outcome_table
+    from routerlab.outcomes import ROUTELLM_MMLU, load_outcome_table
 
-    table = load_outcome_table(args.table)
+    # Every file is checked before anything is loaded or trained.
+    shape = "a CSV with a 'prompt' column and one boolean or numeric column per model"
+    if args.table != ROUTELLM_MMLU:
+        check_input_file(
+            args.table, what="outcome table", allowed=f"expected {shape}, or {ROUTELLM_MMLU!r}"
+        )
+    for path in args.decisions:
+        check_input_file(
+            path, what="decisions file", allowed="expected a CSV with prompt (or id) and model"
+        )
+    if args.random_seeds < 1:
+        raise ConfigError(f"--random-seeds must be >= 1, got {args.random_seeds}")
+    table = read_or_fail(
+        lambda: load_outcome_table(args.table), what="outcome table", path=args.table
+    )
+    require_rows(len(table), what="outcome table", path=args.table, needed=f"expected {shape}")
+    if args.train_rows >= len(table):
+        raise ConfigError(
+            f"outcome table {args.table!r} has {len(table):,} row(s) and --train-rows is "
+            f"{args.train_rows:,}, which leaves no held-out rows to score; pass --train-rows N "
+            f"with N < {len(table):,} (for example --train-rows {len(table) // 2})"
+        )
     routers = list(dict.fromkeys(args.routers or DEFAULT_ROUTERS))
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     classifier = classifier_scorer(args.classifier_dir) if "classifier" in routers else None
@@ -114,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
     pair = PairOutcomes.from_table(table, strong, weak)
     decisions = {}
     for path in args.decisions:
-        name, flags = load_decisions(path, table, pair)
+        name, flags = read_or_fail(
+            partial(load_decisions, path, table, pair), what="decisions file", path=path
+        )
         decisions[name] = flags
     evaluation = run_evaluation(
         table,
