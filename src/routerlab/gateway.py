@@ -227,8 +227,9 @@ def _content_media_type(path: Path, kind: AttachmentKind, data: bytes) -> str:
         "pdf": "a PDF (starting with %PDF-)",
         "text": "UTF-8 text without NUL bytes",
     }[kind]
+    named = {"image": "an image", "pdf": "a PDF", "text": "a text"}[kind]
     raise FileInputError(
-        f"{path.name} is named as a {kind} file ({path.suffix}) but {looks}; a {path.suffix} "
+        f"{path.name} is named as {named} file ({path.suffix}) but {looks}; a {path.suffix} "
         f"attachment must hold {wanted}"
     )
 

@@ -125,6 +125,8 @@ def _check_paths(input_path: str, output_path: str) -> None:
 
     allowed = f"allowed: {', '.join(SUFFIXES)} files; {_SHAPE}"
     suffix = Path(input_path).suffix.lower()
+    if not Path(input_path).is_file():  # missing or a folder: say that, whatever the suffix
+        check_input_file(input_path, what="input", allowed=allowed)
     if suffix not in SUFFIXES:
         raise PathError(f"input {input_path!r} has suffix {suffix or 'none'!r}; {allowed}")
     kind = "parquet" if suffix == ".parquet" else "text"
