@@ -394,3 +394,34 @@ def test_no_traceback_reaches_the_terminal(files, argv, needle):
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
+
+
+def test_label_prompts_that_are_not_text(judges, capsys, tmp_path):
+    bad = tmp_path / "typed.jsonl"
+    bad.write_text('{"prompt": "fine"}\n{"prompt": 7}\n{"prompt": {"x": 1}}\n', encoding="utf-8")
+    assert label(bad, tmp_path / "out.csv") == 2
+    one_line_error(capsys, "label", "2 value(s) of column 'prompt' are not text", "row 2: int")
+    assert judges == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("ragged.csv", b'prompt,x\n"unterminated\n', "cannot be parsed"),
+        ("broken.jsonl", b'{"prompt": "hi"\n', "is not valid JSONL"),
+        ("cut.parquet", b"PAR1 and then nothing a parquet reader accepts", "cannot be read"),
+    ],
+)
+def test_label_unparseable_inputs(judges, capsys, tmp_path, name, content, needle):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    assert label(bad, tmp_path / "out.csv") == 2
+    one_line_error(capsys, "label", needle)
+    assert judges == []
+
+
+def test_label_checkpoint_path_is_a_folder(judges, capsys, tmp_path):
+    (tmp_path / "out.csv.checkpoint.jsonl").mkdir()
+    assert label(PROMPTS, tmp_path / "out.csv") == 2
+    one_line_error(capsys, "label", "checkpoint", "is a folder")
+    assert judges == []
