@@ -425,3 +425,9 @@ def test_label_checkpoint_path_is_a_folder(judges, capsys, tmp_path):
     assert label(PROMPTS, tmp_path / "out.csv") == 2
     one_line_error(capsys, "label", "checkpoint", "is a folder")
     assert judges == []
+
+
+def test_eval_named_classifier_dir_must_exist(files, capsys, tmp_path):
+    args = ["eval", str(files["small.csv"]), "--train-rows", "10", "--router", "classifier"]
+    assert main([*args, "--classifier-dir", str(tmp_path / "nope")]) == 2
+    one_line_error(capsys, "eval", "--classifier-dir", "nope", "is not a folder")

@@ -12,9 +12,12 @@ import json
 import math
 import sys
 from functools import partial
+from pathlib import Path
 
-from routerlab.cli._inputs import check_input_file, read_or_fail, require_rows
+from routerlab.cli._inputs import PathError, check_input_file, read_or_fail, require_rows
 from routerlab.errors import ConfigError
+
+DEFAULT_CLASSIFIER_DIR = "outputs/models/classifier"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -47,8 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--classifier-dir",
-        default="outputs/models/classifier",
-        help="trained classifier router for --router classifier (default: %(default)s)",
+        default=DEFAULT_CLASSIFIER_DIR,
+        help="trained classifier router for --router classifier (default: %(default)s; "
+        "skipped with a note when the default is absent)",
     )
     parser.add_argument(
         "--train-rows", type=int, default=1500, help="in-domain training rows (<= 1500)"
@@ -118,6 +122,18 @@ def run(args: argparse.Namespace) -> int:
         check_input_file(
             path, what="decisions file", allowed="expected a CSV with prompt (or id) and model"
         )
+    routers = list(dict.fromkeys(args.routers or DEFAULT_ROUTERS))
+    # The default folder may not exist yet (the router is then skipped with a note); a folder
+    # the user named must exist, or the result would silently lack the router they asked for.
+    if (
+        "classifier" in routers
+        and args.classifier_dir != DEFAULT_CLASSIFIER_DIR
+        and not Path(args.classifier_dir).is_dir()
+    ):
+        raise PathError(
+            f"--classifier-dir {args.classifier_dir!r} is not a folder; give a trained "
+            "classifier router folder (from `routerlab train`)"
+        )
     if args.random_seeds < 1:
         raise ConfigError(f"--random-seeds must be >= 1, got {args.random_seeds}")
     table = read_or_fail(
@@ -130,7 +146,6 @@ def run(args: argparse.Namespace) -> int:
             f"{args.train_rows:,}, which leaves no held-out rows to score; pass --train-rows N "
             f"with N < {len(table):,} (for example --train-rows {len(table) // 2})"
         )
-    routers = list(dict.fromkeys(args.routers or DEFAULT_ROUTERS))
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     classifier = classifier_scorer(args.classifier_dir) if "classifier" in routers else None
     strong, weak = table.strong_weak(args.strong, args.weak)
