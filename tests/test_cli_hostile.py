@@ -431,3 +431,9 @@ def test_eval_named_classifier_dir_must_exist(files, capsys, tmp_path):
     args = ["eval", str(files["small.csv"]), "--train-rows", "10", "--router", "classifier"]
     assert main([*args, "--classifier-dir", str(tmp_path / "nope")]) == 2
     one_line_error(capsys, "eval", "--classifier-dir", "nope", "is not a folder")
+
+
+def test_serve_binary_replay_file(files, capsys, no_server):
+    assert main(["serve", "--profile", "offline", "--replay", str(files["binary.csv"])]) == 2
+    one_line_error(capsys, "serve", "replay file", "binary, not UTF-8")
+    assert no_server == []
