@@ -149,3 +149,64 @@ def test_openai_file_uploader_uses_purpose_user_data():
     fake_sdk = SimpleNamespace(files=SimpleNamespace(create=create))
     file_id = asyncio.run(openai_file_uploader(fake_sdk)(FIXTURES / "page.pdf"))
     assert file_id == "file-xyz" and seen == {"name": "page.pdf", "purpose": "user_data"}
+
+
+# ----------------------------------------------------------------------------- content checks
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("fake.png", b"plain text pretending\n", r"fake.png is named as an image .*plain text"),
+        ("doc.png", (FIXTURES / "page.pdf").read_bytes(), r"its bytes are application/pdf"),
+        ("empty.txt", b"", r"empty.txt is empty \(0 bytes\)"),
+        ("fake.pdf", b"not a pdf at all", r"fake.pdf is named as a PDF .*%PDF-"),
+        ("nul.txt", b"abc\x00def", r"nul.txt .*not UTF-8 text"),
+        ("photo.webp", b"RIFF\x00\x00\x00\x00WAVEfmt ", r"photo.webp .*PNG, JPEG, GIF or WebP"),
+    ],
+)
+def test_files_are_checked_by_content(pool, tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    client = CountingClient(pool)
+    gw = Gateway(pool, client, FixedRouter(pool, "gpt-4.1"))
+    with pytest.raises(FileInputError, match=message):
+        gw.route(RouteRequest("look", files=(path,)))
+    with pytest.raises(FileInputError, match=message):
+        check_files([path])
+    assert client.calls == []
+
+
+def test_file_names_sent_upstream_are_checked(tmp_path):
+    odd = tmp_path / "a\x1bb.txt"
+    odd.write_text("hello", encoding="utf-8")
+    with pytest.raises(FileInputError, match="control or invisible characters"):
+        check_files([odd])
+
+
+def test_image_is_sent_with_the_type_its_bytes_prove(pool, tmp_path):
+    import asyncio
+
+    from routerlab.gateway import content_parts
+
+    misnamed = tmp_path / "dot.jpg"  # PNG bytes behind a .jpg name
+    misnamed.write_bytes((FIXTURES / "dot.png").read_bytes())
+    checked = check_files([misnamed, FIXTURES / "page.pdf"])
+    assert [f.media_type for f in checked] == ["image/png", "application/pdf"]
+    parts = asyncio.run(content_parts("look", checked))
+    assert isinstance(parts, list)
+    assert parts[1]["image_url"]["url"].startswith("data:image/png;base64,iVBORw0KGgo")
+
+
+def test_content_is_checked_again_on_the_bytes_sent(pool, tmp_path):
+    """A file swapped between the check and the call is refused, not sent."""
+    import asyncio
+
+    from routerlab.gateway import content_parts
+
+    image = tmp_path / "dot.png"
+    image.write_bytes((FIXTURES / "dot.png").read_bytes())
+    checked = check_files([image])
+    image.write_text("now it is text", encoding="utf-8")
+    with pytest.raises(FileInputError, match="plain text"):
+        asyncio.run(content_parts("look", checked))

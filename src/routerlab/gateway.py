@@ -27,7 +27,14 @@ from tqdm.auto import tqdm
 
 from routerlab.asyncutil import run_sync
 from routerlab.errors import ConfigError, LLMError
-from routerlab.features import IMAGE_MIME, AttachmentKind, attachment_kind
+from routerlab.features import AttachmentKind, attachment_kind
+from routerlab.filetypes import (
+    IMAGE_MEDIA_TYPES,
+    PDF_MEDIA_TYPE,
+    file_name_problem,
+    is_text,
+    sniff_media_type,
+)
 from routerlab.llm.base import ChatClient, ChatResult, Message
 from routerlab.pool import ModelSpec, Pool
 from routerlab.request import RouteRequest
@@ -139,12 +146,29 @@ class CheckedFile:
     path: Path
     kind: AttachmentKind
     size: int
+    # What the file's bytes proved it is (image/png, application/pdf, text/plain); empty for
+    # files described by callers that checked them elsewhere (the server's parsed parts).
+    media_type: str = ""
+
+
+# What the user may attach, for error messages: the kinds, and how each is recognised.
+ALLOWED_FILES = (
+    "images (.jpg .jpeg .png .gif .webp holding PNG, JPEG, GIF or WebP data), PDF (.pdf starting "
+    "with %PDF-) and text-like files (.txt .md .csv .json .py and similar, UTF-8 without NUL bytes)"
+)
+_HEAD_BYTES = 16  # enough for every signature filetypes.sniff_media_type knows
 
 
 def check_files(
     files: Sequence[str | Path], max_bytes: dict[str, int] | None = None
 ) -> list[CheckedFile]:
-    """Validate attachments without sending anything: kind, existence, readability, size."""
+    """Validate attachments without sending anything: name, kind, existence, readability, size
+    and content (an image's or a PDF's leading bytes, a text file's encoding).
+
+    The suffix only says what the user means the file to be; the bytes decide whether it is. A
+    text file renamed ``photo.png`` is refused instead of being sent as an image, and an image
+    whose suffix names another image type is sent with the type its bytes prove.
+    """
     limits = {**DEFAULT_MAX_BYTES, **(max_bytes or {})}
     checked = []
     for raw in files:
@@ -153,9 +177,11 @@ def check_files(
         if kind == "unsupported":
             raise FileInputError(
                 f"unsupported file {path.name!r} (suffix {path.suffix or 'none'!r}); allowed: "
-                "images (.jpg .jpeg .png .gif .webp), PDF (.pdf) and text-like files "
-                "(.txt .md .csv .json .py and similar)"
+                f"{ALLOWED_FILES}"
             )
+        problem = file_name_problem(path.name)  # the name is sent upstream with the content
+        if problem:
+            raise FileInputError(f"file {str(path)!r} cannot be sent: {problem}")
         if not path.exists():
             raise FileInputError(f"file not found: {path}")
         if not path.is_file():
@@ -163,15 +189,49 @@ def check_files(
         try:
             size = path.stat().st_size
             with path.open("rb") as handle:
-                handle.read(1)
+                # text is inlined whole, so all of it must be valid; binaries need their head
+                data = handle.read(limits[kind] + 1 if kind == "text" else _HEAD_BYTES)
         except OSError as exc:
             raise FileInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if size == 0 or not data:
+            raise FileInputError(
+                f"{path.name} is empty (0 bytes); attach a file with content: {ALLOWED_FILES}"
+            )
         if size > limits[kind]:
             raise FileInputError(
                 f"{path.name} is {size:,} bytes; the limit for {kind} files is {limits[kind]:,}"
             )
-        checked.append(CheckedFile(path, kind, size))
+        media_type = _content_media_type(path, kind, data)
+        checked.append(CheckedFile(path, kind, size, media_type))
     return checked
+
+
+def _content_media_type(path: Path, kind: AttachmentKind, data: bytes) -> str:
+    """The media type ``data`` proves for a file meant as ``kind``, or a FileInputError that
+    names the file, what it looks like and what is allowed."""
+    sniffed = sniff_media_type(data)
+    if kind == "image" and sniffed in IMAGE_MEDIA_TYPES:
+        return sniffed
+    if kind == "pdf" and sniffed == PDF_MEDIA_TYPE:
+        return sniffed
+    if kind == "text" and is_text(data):
+        return "text/plain"
+    if sniffed:
+        looks = f"its bytes are {sniffed}"
+    elif is_text(data):
+        looks = "it is plain text"
+    else:
+        looks = "it is not UTF-8 text (binary data, NUL bytes or another encoding)"
+    wanted = {
+        "image": "PNG, JPEG, GIF or WebP image data",
+        "pdf": "a PDF (starting with %PDF-)",
+        "text": "UTF-8 text without NUL bytes",
+    }[kind]
+    named = {"image": "an image", "pdf": "a PDF", "text": "a text"}[kind]
+    raise FileInputError(
+        f"{path.name} is named as {named} file ({path.suffix}) but {looks}; a {path.suffix} "
+        f"attachment must hold {wanted}"
+    )
 
 
 def check_capability(pool: Pool, model: str, files: Sequence[CheckedFile]) -> None:
@@ -186,10 +246,6 @@ def check_capability(pool: Pool, model: str, files: Sequence[CheckedFile]) -> No
             )
 
 
-def _b64(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode("ascii")
-
-
 async def content_parts(
     prompt: str,
     files: Sequence[CheckedFile],
@@ -197,33 +253,47 @@ async def content_parts(
     pdf_mode: PdfMode = "inline",
     uploader: FileUploader | None = None,
 ) -> str | list[dict[str, Any]]:
-    """User message content: the plain prompt, or text + one part per file in the API's shape."""
+    """User message content: the plain prompt, or text + one part per file in the API's shape.
+
+    Each file's content is checked again on the bytes actually sent (it may have changed since
+    :func:`check_files`), so what goes upstream is always what the checks allowed.
+    """
     if not files:
         return prompt
     parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
     for f in files:
+        problem = file_name_problem(f.path.name)
+        if problem:
+            raise FileInputError(f"file {str(f.path)!r} cannot be sent: {problem}")
         try:
-            if f.kind == "image":
-                url = f"data:{IMAGE_MIME[f.path.suffix.lower()]};base64,{_b64(f.path)}"
-                parts.append({"type": "image_url", "image_url": {"url": url}})
-            elif f.kind == "pdf":
-                if pdf_mode == "upload":
-                    if uploader is None:
-                        raise ConfigError("pdf_mode='upload' needs an uploader (file id source)")
-                    parts.append({"type": "file", "file": {"file_id": await uploader(f.path)}})
-                else:
-                    data = f"data:application/pdf;base64,{_b64(f.path)}"
-                    parts.append(
-                        {"type": "file", "file": {"filename": f.path.name, "file_data": data}}
-                    )
-            else:
-                text = f.path.read_text(encoding="utf-8")
-                parts.append({"type": "text", "text": f"File {f.path.name}:\n```\n{text}\n```"})
-        except UnicodeDecodeError:
-            raise FileInputError(f"{f.path.name} is not UTF-8 text; cannot inline it") from None
+            if f.kind == "pdf" and pdf_mode == "upload":
+                if uploader is None:
+                    raise ConfigError("pdf_mode='upload' needs an uploader (file id source)")
+                with f.path.open("rb") as handle:
+                    head = handle.read(_HEAD_BYTES)
+                _content_media_type(f.path, f.kind, head)
+                parts.append({"type": "file", "file": {"file_id": await uploader(f.path)}})
+                continue
+            data = f.path.read_bytes()
         except OSError as exc:
             raise FileInputError(f"cannot read {f.path}: {exc.strerror or exc}") from None
+        if not data:
+            raise FileInputError(f"{f.path.name} is empty (0 bytes); nothing to send")
+        media_type = _content_media_type(f.path, f.kind, data)
+        if f.kind == "image":
+            url = f"data:{media_type};base64,{_b64(data)}"
+            parts.append({"type": "image_url", "image_url": {"url": url}})
+        elif f.kind == "pdf":
+            url = f"data:{PDF_MEDIA_TYPE};base64,{_b64(data)}"
+            parts.append({"type": "file", "file": {"filename": f.path.name, "file_data": url}})
+        else:
+            text = data.decode("utf-8")
+            parts.append({"type": "text", "text": f"File {f.path.name}:\n```\n{text}\n```"})
     return parts
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def openai_file_uploader(openai_client: Any) -> FileUploader:

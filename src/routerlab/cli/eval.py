@@ -11,8 +11,13 @@ import argparse
 import json
 import math
 import sys
+from functools import partial
+from pathlib import Path
 
+from routerlab.cli._inputs import PathError, check_input_file, read_or_fail, require_rows
 from routerlab.errors import ConfigError
+
+DEFAULT_CLASSIFIER_DIR = "outputs/models/classifier"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,8 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--classifier-dir",
-        default="outputs/models/classifier",
-        help="trained classifier router for --router classifier (default: %(default)s)",
+        default=DEFAULT_CLASSIFIER_DIR,
+        help="trained classifier router for --router classifier (default: %(default)s; "
+        "skipped with a note when the default is absent)",
     )
     parser.add_argument(
         "--train-rows", type=int, default=1500, help="in-domain training rows (<= 1500)"
@@ -104,17 +110,51 @@ def run(args: argparse.Namespace) -> int:
         run_evaluation,
     )
     from routerlab.evaluation.scoring import PairOutcomes
-    from routerlab.outcomes import load_outcome_table
+    from routerlab.outcomes import ROUTELLM_MMLU, load_outcome_table
 
-    table = load_outcome_table(args.table)
+    # Every file is checked before anything is loaded or trained.
+    shape = "a CSV with a 'prompt' column and one boolean or numeric column per model"
+    if args.table != ROUTELLM_MMLU:
+        check_input_file(
+            args.table, what="outcome table", allowed=f"expected {shape}, or {ROUTELLM_MMLU!r}"
+        )
+    for path in args.decisions:
+        check_input_file(
+            path, what="decisions file", allowed="expected a CSV with prompt (or id) and model"
+        )
     routers = list(dict.fromkeys(args.routers or DEFAULT_ROUTERS))
+    # The default folder may not exist yet (the router is then skipped with a note); a folder
+    # the user named must exist, or the result would silently lack the router they asked for.
+    if (
+        "classifier" in routers
+        and args.classifier_dir != DEFAULT_CLASSIFIER_DIR
+        and not Path(args.classifier_dir).is_dir()
+    ):
+        raise PathError(
+            f"--classifier-dir {args.classifier_dir!r} is not a folder; give a trained "
+            "classifier router folder (from `routerlab train`)"
+        )
+    if args.random_seeds < 1:
+        raise ConfigError(f"--random-seeds must be >= 1, got {args.random_seeds}")
+    table = read_or_fail(
+        lambda: load_outcome_table(args.table), what="outcome table", path=args.table
+    )
+    require_rows(len(table), what="outcome table", path=args.table, needed=f"expected {shape}")
+    if args.train_rows >= len(table):
+        raise ConfigError(
+            f"outcome table {args.table!r} has {len(table):,} row(s) and --train-rows is "
+            f"{args.train_rows:,}, which leaves no held-out rows to score; pass --train-rows N "
+            f"with N < {len(table):,} (for example --train-rows {len(table) // 2})"
+        )
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     classifier = classifier_scorer(args.classifier_dir) if "classifier" in routers else None
     strong, weak = table.strong_weak(args.strong, args.weak)
     pair = PairOutcomes.from_table(table, strong, weak)
     decisions = {}
     for path in args.decisions:
-        name, flags = load_decisions(path, table, pair)
+        name, flags = read_or_fail(
+            partial(load_decisions, path, table, pair), what="decisions file", path=path
+        )
         decisions[name] = flags
     evaluation = run_evaluation(
         table,

@@ -7,9 +7,18 @@ command again skips what is labeled and finishes the rest.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from routerlab.cli import add_profile_argument
+from routerlab.cli._inputs import (
+    PathError,
+    check_input_file,
+    check_output_file,
+    read_or_fail,
+    require_rows,
+    same_file,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,6 +63,7 @@ def _run(args: argparse.Namespace) -> int:
     from routerlab.pool import load_pool
     from routerlab.profiles import Profile, resolve_profile
 
+    _check_paths(args.input, args.output)  # before any judge call, so nothing is half done
     profile = resolve_profile(args.profile)
     pool = load_pool()
     pool.get(args.judge)
@@ -65,13 +75,17 @@ def _run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         budget_usd=args.budget,
     )
-    frame = read_prompts(args.input)
+    _check_prompt_types(args.input)
+    frame = read_or_fail(lambda: read_prompts(args.input), what="input", path=args.input)
+    require_rows(len(frame), what="input", path=args.input, needed=_SHAPE)
     if args.clean:
         cleaned = clean_prompts(frame, CleaningConfig(drop_empty_label=False))
         print(cleaned.report.to_string(index=False))
         frame = cleaned.frame
     else:  # an empty prompt has nothing to label
         frame = frame[frame["user_query"].str.strip() != ""].reset_index(drop=True)
+        if frame.empty:
+            raise ConfigError(f"input {args.input!r}: every prompt is empty; nothing to label")
     if args.limit is not None:
         frame = frame.head(args.limit)
     prompts = frame["user_query"].tolist()
@@ -101,6 +115,66 @@ def _run(args: argparse.Namespace) -> int:
     if left:
         print(f"{left} rows not labeled yet (failed, pending or over budget): run again to resume")
     return 0
+
+
+_SHAPE = "expected rows with a user_query or prompt column, or hub conversations (conversation_a)"
+
+
+def _check_paths(input_path: str, output_path: str) -> None:
+    """Refuse an input that cannot be read as prompts and an output that cannot be written."""
+    from routerlab.labeling.io import SUFFIXES, checkpoint_for
+
+    allowed = f"allowed: {', '.join(SUFFIXES)} files; {_SHAPE}"
+    suffix = Path(input_path).suffix.lower()
+    if not Path(input_path).is_file():  # missing or a folder: say that, whatever the suffix
+        check_input_file(input_path, what="input", allowed=allowed)
+    if suffix not in SUFFIXES:
+        raise PathError(f"input {input_path!r} has suffix {suffix or 'none'!r}; {allowed}")
+    kind = "parquet" if suffix == ".parquet" else "text"
+    check_input_file(input_path, what="input", kind=kind, allowed=allowed)
+    check_output_file(output_path, what="output")
+    checkpoint = checkpoint_for(output_path)
+    if checkpoint.exists() and not checkpoint.is_file():
+        raise PathError(
+            f"the checkpoint beside the output, {str(checkpoint)!r}, is a folder; move it away "
+            "or choose another output path"
+        )
+    if same_file(input_path, output_path):
+        raise PathError(
+            f"output {output_path!r} is the input file; writing labels would replace the "
+            "prompts: choose another output path"
+        )
+
+
+def _check_prompt_types(input_path: str) -> None:
+    """Refuse prompts that are not text (JSON numbers, objects, lists; parquet non-string
+    columns), which reading would otherwise turn into strings like ``"{'x': 1}"`` and label."""
+    import math
+
+    import pandas as pd
+
+    from routerlab.labeling.conversations import is_conversation_frame
+    from routerlab.labeling.io import PROMPT_COLUMNS, read_table
+
+    frame = read_or_fail(lambda: read_table(input_path), what="input", path=input_path)
+    column = next((c for c in PROMPT_COLUMNS if c in frame.columns), None)
+    if column is None or is_conversation_frame(frame):  # read_prompts handles these
+        return
+
+    def missing(v: Any) -> bool:  # an absent prompt is dropped later as empty, not an error
+        return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+    bad = [
+        (i, v)
+        for i, v in enumerate(frame[column].tolist())
+        if not (isinstance(v, str) or missing(v))
+    ]
+    if bad:
+        shown = ", ".join(f"row {i + 1}: {type(v).__name__}" for i, v in bad[:3])
+        raise PathError(
+            f"input {input_path!r}: {len(bad)} value(s) of column {column!r} are not text "
+            f"({shown}); every prompt must be a string"
+        )
 
 
 def _write_batch_requests(prompts: list[str], pool: Any, config: Any, checkpoint: Any) -> int:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from routerlab.cli import add_profile_argument
+from routerlab.cli._inputs import check_output_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +40,8 @@ def _run(args: argparse.Namespace) -> int:
     from routerlab.notebooks import NotebookRun, run_all
     from routerlab.profiles import resolve_profile
 
+    if args.output_dir is not None:
+        check_output_dir(args.output_dir, what="--output-dir")
     profile = resolve_profile(args.profile)
 
     def report(run: NotebookRun) -> None:

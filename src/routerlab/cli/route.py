@@ -76,12 +76,14 @@ def build_router(args: argparse.Namespace, pool: Any, client: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from routerlab.gateway import Gateway
+    from routerlab.gateway import Gateway, check_files
     from routerlab.llm import make_client
     from routerlab.pool import load_pool
     from routerlab.profiles import resolve_profile
     from routerlab.request import RouteRequest
 
+    # Files by name and content first: a bad attachment must not cost a model load or a call.
+    check_files(args.file)
     profile = resolve_profile(args.profile)
     pool = load_pool()
     request = RouteRequest(args.prompt, temperature=args.temperature, files=tuple(args.file))
@@ -94,9 +96,6 @@ def run(args: argparse.Namespace) -> int:
 
     router = build_router(args, pool, client)
     if args.decision_only:
-        from routerlab.gateway import check_files
-
-        check_files(request.files)  # the same file errors as a full run
         decision = router.route(request)
         record: dict[str, Any] = {"profile": profile.value, "decision": _decision(decision)}
         stand_in = bool(decision.details.get("judge_stand_in"))

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from routerlab.cli import add_profile_argument
+from routerlab.cli._inputs import check_input_file
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +38,22 @@ def run(args: argparse.Namespace) -> int:
     from routerlab.server.app import create_app
     from routerlab.server.config import load_config
 
+    # load_config reads the file as UTF-8 TOML; a folder, a binary or an empty file would
+    # otherwise surface as an OSError or UnicodeDecodeError traceback instead of one line.
+    if args.config is not None:
+        check_input_file(
+            args.config,
+            what="server config",
+            allowed="expected a UTF-8 TOML file with a [server] table (or no --config for the "
+            "defaults)",
+        )
+    if args.replay is not None:
+        check_input_file(
+            args.replay,
+            what="replay file",
+            allowed="expected a JSONL replay file",
+            allow_empty=True,
+        )
     config = load_config(args.config).with_overrides(
         host=args.host,
         port=args.port,

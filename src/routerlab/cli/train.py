@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 from routerlab.cli import add_profile_argument
+from routerlab.cli._inputs import check_output_dir
+from routerlab.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -67,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
     # 5x slower steps under load); passive waiting costs nothing when the machine is free.
     # Must be set before torch is imported, which happens below.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # Training takes minutes to hours: find out now, not at the first save, that a folder
+    # cannot be written.
+    check_output_dir(args.output_dir, what="--output-dir")
+    check_output_dir(args.model_dir, what="--model-dir")
+    if args.sample_size is not None and args.sample_size < 1:
+        raise ConfigError(f"--sample-size must be >= 1, got {args.sample_size}")
     from routerlab.profiles import resolve_profile
     from routerlab.training.workflow import append_results, baseline_rows, fine_tune, load_split
 
