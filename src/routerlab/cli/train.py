@@ -15,15 +15,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "train",
         help="fine-tune the classifier router on the labeled prompts",
         description="Fine-tune an encoder on the labeled Arena prompts (class-weighted loss, "
-        "best epoch by macro-F1), save it as a classifier-router directory, write metrics and "
-        "figures. Re-running with the same --model-dir resumes from the last checkpoint.",
+        "best epoch by validation macro-F1), score it once on the test side with bootstrap "
+        "95%% intervals, save it as a classifier-router directory, write metrics and figures. "
+        "Re-running with the same --model-dir resumes from the last checkpoint.",
     )
     add_profile_argument(parser)
     parser.add_argument(
         "--split",
-        choices=["study", "dedup"],
-        default="study",
-        help="study: the study's split (no de-duplication); dedup: honest split",
+        choices=["grouped", "study"],
+        default="grouped",
+        help="grouped (default, honest): near-duplicates grouped, split by group into train / "
+        "validation / test, selection on validation, scores on test with 95%% intervals; "
+        "study: the study's split, LEAKY (314 validation queries also in training), for "
+        "comparison with the study only",
     )
     parser.add_argument(
         "--base-model",
@@ -56,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--baselines",
         action="store_true",
-        help="also run majority and TF-IDF + LR baselines on the same split",
+        help="also run majority and TF-IDF + LR baselines on the same split (same rows scored)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
