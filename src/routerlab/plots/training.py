@@ -103,7 +103,8 @@ def plot_model_comparison(
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    # below the axes: inside, it would cover bars or intervals
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
     fig.tight_layout()
     return fig
 

@@ -30,7 +30,7 @@ SPLIT_MODES: tuple[str, ...] = ("grouped", "study")
 DEFAULT_SPLIT = "grouped"
 # How each split is named in tables, figure titles and help texts.
 SPLIT_LABELS = {
-    "grouped": "grouped split (near-duplicates grouped; test side)",
+    "grouped": "grouped split (honest)",
     "study": "study split (leaky)",
 }
 

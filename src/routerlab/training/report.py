@@ -212,3 +212,54 @@ def check_claims(results: pd.DataFrame, *, full_run: bool, finetuned: str) -> di
                 rows[baseline]["macro_f1"]
             )
     return claims
+
+
+def describe_row(row: pd.Series | dict[str, Any]) -> str:
+    """ "accuracy 0.71 [0.68, 0.74], macro-F1 0.65 [0.61, 0.69] (test, n = 688)" from a row."""
+    parts = []
+    for metric, name in (("accuracy", "accuracy"), ("macro_f1", "macro-F1")):
+        text = f"{name} {float(row[metric]):.4f}"
+        low, high = row.get(f"{metric}_low"), row.get(f"{metric}_high")
+        if low is not None and high is not None and pd.notna(low) and pd.notna(high):
+            text += f" [{float(low):.4f}, {float(high):.4f}]"
+        parts.append(text)
+    return f"{', '.join(parts)} ({row['eval_side']}, n = {int(row['eval_rows']):,})"
+
+
+def conclusions(
+    results: pd.DataFrame, finetuned: str, study_measured: pd.DataFrame, *, full_run: bool
+) -> str:
+    """The closing paragraph of notebook 04, every number read from the measured tables."""
+    rows = {str(row["model"]): row for _, row in results.iterrows()}
+    tuned = rows[finetuned]
+    baselines = [name for name in rows if name != finetuned]
+    best = max(baselines, key=lambda name: float(rows[name]["macro_f1"]))
+    text = (
+        f"On the **{tuned['split']}** the fine-tuned model (`{finetuned}`), with its epoch chosen "
+        f"on validation, scores {describe_row(tuned)} on rows it never saw, after "
+        f"{float(tuned['train_seconds']) / 60:.1f} min of training; the best baseline "
+        f"({best}) scores {describe_row(rows[best])}. Brackets are bootstrap 95 % intervals."
+    )
+    study = {str(row["model"]): row for _, row in study_measured.iterrows()}
+    if "tfidf_logreg" in study and "tfidf_logreg" in rows:
+        leaky = float(study["tfidf_logreg"]["macro_f1"])
+        honest = float(rows["tfidf_logreg"]["macro_f1"])
+        relation = "higher" if leaky > honest else "not higher"
+        text += (
+            f" The same TF-IDF baseline scores macro-F1 {leaky:.4f} on the study split (leaky), "
+            f"{relation} than its {honest:.4f} here; the study's reported numbers were measured "
+            "on that leaky split and are not comparable with this table."
+        )
+    if not full_run:
+        text += " (Quick run on a sample: these numbers only exercise the pipeline.)"
+    return text
+
+
+def save_split_report(data: PreparedData, out_dir: str | Path) -> pd.DataFrame | None:
+    """Write the grouped split's report to ``split_report_<split>.csv``; ``None`` for study."""
+    if data.split_report is None:
+        return None
+    frame = data.split_report.frame()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    frame.to_csv(Path(out_dir) / f"split_report_{data.split_mode}.csv")
+    return frame
