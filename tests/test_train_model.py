@@ -193,6 +193,13 @@ def test_train_cli_parses_its_options():
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--split", "random"])
     assert build_parser().parse_args(["train"]).split == "grouped"  # the honest split by default
+    from routerlab.cli.train import default_model_dir
+    from routerlab.routers.classifier import DEFAULT_MODEL_DIR
+
+    assert (
+        default_model_dir("grouped") == DEFAULT_MODEL_DIR
+    )  # what notebook 05 and the gateway load
+    assert default_model_dir("study") != DEFAULT_MODEL_DIR  # a leaky model never replaces it
 
 
 def test_training_refuses_test_rows_for_selection(pool):

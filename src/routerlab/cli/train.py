@@ -9,6 +9,8 @@ from pathlib import Path
 
 from routerlab.cli import add_profile_argument
 
+DEFAULT_MODEL_DIR = "outputs/models/classifier"  # routers.classifier.DEFAULT_MODEL_DIR
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
@@ -51,8 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--model-dir",
-        default="outputs/models/classifier",
-        help="where the trained router model is saved (default: %(default)s)",
+        default=None,
+        help="where the trained router model is saved (default: outputs/models/classifier, "
+        "the folder notebook 05 and the gateway load, for --split grouped; "
+        "outputs/models/classifier-study for the leaky study split, so it never replaces it)",
     )
     parser.add_argument(
         "--no-resume", action="store_true", help="start afresh even if checkpoints exist"
@@ -64,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
+
+
+def default_model_dir(split: str) -> str:
+    """The gateway's folder for the honest split; a separate one for the leaky study split."""
+    return DEFAULT_MODEL_DIR if split == "grouped" else f"{DEFAULT_MODEL_DIR}-{split}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         profile=profile,
         base_model=args.base_model,
         output_dir=args.output_dir,
-        model_dir=args.model_dir,
+        model_dir=args.model_dir or default_model_dir(args.split),
         resume=not args.no_resume,
         max_steps=args.max_steps,
         name=f"finetuned_{tag}" if tag else None,

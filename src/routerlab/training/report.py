@@ -191,7 +191,11 @@ def save_report(
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows from :func:`results_row` as a frame with the standard column order."""
-    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    # integer counts stay integers where a side is absent (no test side on the study split)
+    return frame.astype(
+        {"eval_rows": "Int64", "train_rows": "Int64", "val_rows": "Int64", "test_rows": "Int64"}
+    )
 
 
 def check_claims(results: pd.DataFrame, *, full_run: bool, finetuned: str) -> dict[str, bool]:
