@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_train_prepare import make_labeled
 
@@ -13,7 +14,13 @@ from routerlab.errors import ConfigError
 from routerlab.routers import make_router
 from routerlab.training.io import INFO_FILE, ModelDirError, read_info, save_classifier
 from routerlab.training.prepare import prepare_data
-from routerlab.training.trainer import TrainingConfig, offline_base_model, train_classifier
+from routerlab.training.trainer import (
+    SelectionLeakError,
+    TrainingConfig,
+    check_selection_rows,
+    offline_base_model,
+    train_classifier,
+)
 
 
 def tiny_model(labels: tuple[str, ...], seed: int = 0):
@@ -40,7 +47,7 @@ def tiny_model(labels: tuple[str, ...], seed: int = 0):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory, pool):
     labels = tuple(pool.names)
-    data = prepare_data(make_labeled(60), labels)
+    data = prepare_data(make_labeled(90), labels)  # grouped: train / validation / test
     model, tokenizer = tiny_model(labels)
     config = TrainingConfig(
         base_model="tiny",
@@ -78,6 +85,9 @@ def test_training_reports_metrics_and_history(trained):
     # the kept model is the best epoch by macro-F1, and the final metrics are that model's
     best = result.history["eval_macro_f1"].max()
     assert result.metrics["macro_f1"] == pytest.approx(best, abs=1e-6)
+    evals = result.history.dropna(subset=["eval_macro_f1"])
+    first_best = evals.loc[evals["eval_macro_f1"] == best, "epoch"].iloc[0]
+    assert result.selected_epoch == pytest.approx(first_best)
 
 
 def test_save_load_predict_round_trip(trained, pool):
@@ -144,14 +154,23 @@ def test_config_validation_names_the_range():
 
 def test_report_writes_metrics_tables_and_figures(trained, tmp_path: Path):
     from routerlab.training.report import save_report
+    from routerlab.training.workflow import score_report_side
 
     data, result, *_ = trained
-    paths = save_report(result, data, tmp_path, name="tiny")
+    probs, metrics, intervals = score_report_side(result.model, result.tokenizer, data, 32)
+    assert data.test is not None and probs.shape == (len(data.test), 3)
+    paths = save_report(
+        result, data, tmp_path, report_probs=probs, report_metrics=metrics, intervals=intervals
+    )
     for path in paths.values():
         assert path.is_file() and path.stat().st_size > 0
     saved = json.loads(paths["metrics"].read_text())
     assert saved["metrics"]["accuracy"] == pytest.approx(result.metrics["accuracy"])
-    assert saved["val_rows"] == len(data.val)
+    assert saved["report_side"] == "test"
+    assert saved["report_metrics"]["accuracy"] == pytest.approx(metrics["accuracy"])
+    assert saved["val_rows"] == len(data.val) and saved["test_rows"] == len(data.test)
+    assert result.selected_epoch is not None
+    assert saved["selected_epoch"] == result.selected_epoch
 
 
 def test_train_cli_parses_its_options():
@@ -163,16 +182,45 @@ def test_train_cli_parses_its_options():
             "--profile",
             "offline",
             "--split",
-            "dedup",
+            "study",
             "--epochs",
             "2",
             "--sample-size",
             "300",
         ]
     )
-    assert args.split == "dedup" and args.epochs == 2.0 and args.sample_size == 300
+    assert args.split == "study" and args.epochs == 2.0 and args.sample_size == 300
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--split", "random"])
+    assert build_parser().parse_args(["train"]).split == "grouped"  # the honest split by default
+    from routerlab.cli.train import default_model_dir
+    from routerlab.routers.classifier import DEFAULT_MODEL_DIR
+
+    assert (
+        default_model_dir("grouped") == DEFAULT_MODEL_DIR
+    )  # what notebook 05 and the gateway load
+    assert default_model_dir("study") != DEFAULT_MODEL_DIR  # a leaky model never replaces it
+
+
+def test_training_refuses_test_rows_for_selection(pool):
+    """Selection reads validation only: handing the trainer test rows is an error, not a run."""
+    import dataclasses
+
+    data = prepare_data(make_labeled(90), tuple(pool.names))
+    assert data.test is not None
+    config = TrainingConfig(base_model="never-loaded", progress=False)
+    # the held-out test rows used as the validation (selection) side
+    with pytest.raises(SelectionLeakError, match="validation row"):
+        train_classifier(dataclasses.replace(data, val=data.test), config)
+    # test rows slipped into training, even re-spelled
+    respelled = data.test.head(2).assign(user_query=lambda f: f["user_query"].str.upper() + "!")
+    leaky = dataclasses.replace(data, train=pd.concat([data.train, respelled]))
+    with pytest.raises(SelectionLeakError, match="training row"):
+        train_classifier(leaky, config)
+    # an outside held-out frame is guarded the same way
+    with pytest.raises(SelectionLeakError):
+        check_selection_rows(data.train, data.val, data.val.head(1))
+    check_selection_rows(data.train, data.val, data.test)  # the split itself is clean
 
 
 def test_quantized_router_gives_probabilities(trained, pool):

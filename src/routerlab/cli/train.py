@@ -11,21 +11,27 @@ from routerlab.cli import add_profile_argument
 from routerlab.cli._inputs import check_output_dir
 from routerlab.errors import ConfigError
 
+DEFAULT_MODEL_DIR = "outputs/models/classifier"  # routers.classifier.DEFAULT_MODEL_DIR
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "train",
         help="fine-tune the classifier router on the labeled prompts",
         description="Fine-tune an encoder on the labeled Arena prompts (class-weighted loss, "
-        "best epoch by macro-F1), save it as a classifier-router directory, write metrics and "
-        "figures. Re-running with the same --model-dir resumes from the last checkpoint.",
+        "best epoch by validation macro-F1), score it once on the test side with bootstrap "
+        "95%% intervals, save it as a classifier-router directory, write metrics and figures. "
+        "Re-running with the same --model-dir resumes from the last checkpoint.",
     )
     add_profile_argument(parser)
     parser.add_argument(
         "--split",
-        choices=["study", "dedup"],
-        default="study",
-        help="study: the study's split (no de-duplication); dedup: honest split",
+        choices=["grouped", "study"],
+        default="grouped",
+        help="grouped (default, honest): near-duplicates grouped, split by group into train / "
+        "validation / test, selection on validation, scores on test with 95%% intervals; "
+        "study: the study's split, LEAKY (314 validation queries also in training), for "
+        "comparison with the study only",
     )
     parser.add_argument(
         "--base-model",
@@ -49,8 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--model-dir",
-        default="outputs/models/classifier",
-        help="where the trained router model is saved (default: %(default)s)",
+        default=None,
+        help="where the trained router model is saved (default: outputs/models/classifier, "
+        "the folder notebook 05 and the gateway load, for --split grouped; "
+        "outputs/models/classifier-study for the leaky study split, so it never replaces it)",
     )
     parser.add_argument(
         "--no-resume", action="store_true", help="start afresh even if checkpoints exist"
@@ -58,10 +66,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--baselines",
         action="store_true",
-        help="also run majority and TF-IDF + LR baselines on the same split",
+        help="also run majority and TF-IDF + LR baselines on the same split (same rows scored)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
+
+
+def default_model_dir(split: str) -> str:
+    """The gateway's folder for the honest split; a separate one for the leaky study split."""
+    return DEFAULT_MODEL_DIR if split == "grouped" else f"{DEFAULT_MODEL_DIR}-{split}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         profile=profile,
         base_model=args.base_model,
         output_dir=args.output_dir,
-        model_dir=args.model_dir,
+        model_dir=args.model_dir or default_model_dir(args.split),
         resume=not args.no_resume,
         max_steps=args.max_steps,
         name=f"finetuned_{tag}" if tag else None,

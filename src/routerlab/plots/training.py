@@ -1,4 +1,4 @@
-"""Figures for the classifier router: confusion matrix, training curves, model comparison."""
+"""Figures for the classifier router: confusion matrix, training curves, model comparisons."""
 
 from __future__ import annotations
 
@@ -36,8 +36,16 @@ def plot_confusion_matrix(matrix: pd.DataFrame, *, title: str = "Confusion matri
     return fig
 
 
-def plot_training_curves(history: pd.DataFrame, *, title: str = "Training curves") -> Figure:
-    """Training loss by step (left) and validation loss / macro-F1 / accuracy by epoch (right)."""
+def plot_training_curves(
+    history: pd.DataFrame,
+    *,
+    title: str = "Training curves",
+    selected_epoch: float | None = None,
+) -> Figure:
+    """Training loss by step (left) and validation loss / macro-F1 / accuracy by epoch (right).
+
+    ``selected_epoch`` (the checkpoint kept by validation macro-F1) is marked on both panels.
+    """
     fig, (left, right) = subplots(1, 2, figsize=(10, 3.8))
     if "loss" in history:
         train = history.dropna(subset=["loss"])
@@ -48,12 +56,20 @@ def plot_training_curves(history: pd.DataFrame, *, title: str = "Training curves
         for column, label in (("eval_macro_f1", "macro-F1"), ("eval_accuracy", "accuracy")):
             if column in evals:
                 right.plot(evals["epoch"], evals[column], marker="o", label=label)
+    if selected_epoch is not None:
+        for ax in (left, right):
+            ax.axvline(
+                selected_epoch,
+                color="grey",
+                linestyle=":",
+                label=f"selected epoch {selected_epoch:g}\n(best validation macro-F1)",
+            )
     left.set_xlabel("epoch")
     left.set_ylabel("loss")
-    left.legend()
+    left.legend(fontsize=8)
     right.set_xlabel("epoch")
     right.set_ylabel("validation score")
-    right.legend()
+    right.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -62,26 +78,83 @@ def plot_training_curves(history: pd.DataFrame, *, title: str = "Training curves
 def plot_model_comparison(
     results: pd.DataFrame,
     *,
-    metrics: tuple[str, ...] = ("accuracy", "macro_f1", "weighted_f1"),
-    reference: dict[str, float] | None = None,
-    title: str = "Validation scores",
+    metrics: tuple[str, ...] = ("accuracy", "macro_f1"),
+    title: str = "Test scores",
 ) -> Figure:
-    """Grouped bars: one group per metric, one bar per ``model`` row; dashed reference lines."""
-    fig, ax = subplots(figsize=(7.5, 3.8))
+    """Grouped bars of measured rows: one group per metric, one bar per ``model`` row.
+
+    Where the table has ``<metric>_low`` / ``<metric>_high`` columns, bars carry those intervals
+    as error bars and the value label sits above the interval, never under it.
+    """
+    fig, ax = subplots(figsize=(7.5, 4.0))
     width = 0.8 / max(len(results), 1)
     x = np.arange(len(metrics))
     for k, (_, row) in enumerate(results.iterrows()):
-        values = [float(row[m]) for m in metrics]
-        bars = ax.bar(x + k * width - 0.4 + width / 2, values, width, label=str(row["model"]))
-        ax.bar_label(bars, fmt="%.3f", fontsize=7)
-    for name, value in (reference or {}).items():
-        if name in metrics:
-            i = metrics.index(name)
-            ax.hlines(value, i - 0.45, i + 0.45, colors="black", linestyles="dashed")
+        values = np.array([float(row[m]) for m in metrics])
+        lows = np.array([float(row.get(f"{m}_low", np.nan)) for m in metrics])
+        highs = np.array([float(row.get(f"{m}_high", np.nan)) for m in metrics])
+        has = ~(np.isnan(lows) | np.isnan(highs))
+        errors = np.vstack([np.where(has, values - lows, 0), np.where(has, highs - values, 0)])
+        pos = x + k * width - 0.4 + width / 2
+        ax.bar(pos, values, width, yerr=errors, capsize=3, label=str(row["model"]))
+        for p, value, top in zip(pos, values, np.where(has, highs, values), strict=True):
+            ax.text(p, top + 0.01, f"{value:.3f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(x, list(metrics))
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.05)
     ax.set_ylabel("score")
-    ax.set_title(title + (" (dashed: study)" if reference else ""))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title)
+    # below the axes: inside, it would cover bars or intervals
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_reported_comparison(
+    reported: pd.DataFrame,
+    measured: pd.DataFrame | None = None,
+    *,
+    metrics: tuple[str, ...] = ("accuracy", "macro_f1"),
+    title: str = "Study split (leaky)",
+) -> Figure:
+    """Reported numbers (hatched, "reported, not measured here") beside measured rows.
+
+    Every number is a bar with its label above it: no reference lines for labels to hide under.
+    Rows are labeled with their model, split and whether they were measured here.
+    """
+    entries: list[tuple[str, pd.Series, bool]] = []
+    for _, row in reported.iterrows():
+        entries.append((f"{row['model']} — {row['split']} (reported)", row, True))
+    for _, row in (measured if measured is not None else pd.DataFrame()).iterrows():
+        entries.append((f"{row['model']} — {row['split']} (measured)", row, False))
+    fig, ax = subplots(figsize=(9, 4.4))
+    width = 0.8 / max(len(entries), 1)
+    x = np.arange(len(metrics))
+    for k, (label, row, is_reported) in enumerate(entries):
+        values = [float(row[m]) if pd.notna(row.get(m)) else np.nan for m in metrics]
+        pos = x + k * width - 0.4 + width / 2
+        ax.bar(
+            pos,
+            np.nan_to_num(values),
+            width,
+            label=label,
+            hatch="//" if is_reported else None,
+            edgecolor="black",
+            linewidth=0.5,
+        )
+        for p, value in zip(pos, values, strict=True):
+            text = "n/a" if np.isnan(value) else f"{value:.3f}"
+            ax.text(
+                p,
+                (0 if np.isnan(value) else value) + 0.01,
+                text,
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+    ax.set_xticks(x, list(metrics))
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("score")
+    ax.set_title(title + "\nhatched: reported, not measured here")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1)
     fig.tight_layout()
     return fig

@@ -1,11 +1,14 @@
 """Dataset preparation for the classifier router: cleaning, label ids, splits, class weights.
 
-Two split modes, both a stratified split with a fixed ``random_state``:
+Two split modes (the splitting itself lives in :mod:`routerlab.splits`):
 
-* ``study`` — no de-duplication, as in the study: reproduces its 1,629-row validation set, in which
-  314 queries also occur in training (so its scores are optimistic).
-* ``dedup`` — repeated queries are dropped first (first occurrence kept), so no query is on both
-  sides: the honest split.
+* ``grouped`` — the honest split and the default everywhere: normalised exact duplicates
+  collapsed (conflicting labels resolved by majority, ties dropped), near-duplicates grouped,
+  and groups split 80 / 10 / 10 into train / validation / test, stratified by label. Validation
+  selects (epochs, early stopping); test is only reported.
+* ``study`` — **leaky**, for comparison with the study only: the study's stratified 80 / 20 split
+  without de-duplication; it reproduces the study's 1,629-row validation set, in which 314 queries
+  also occur in training. It has no test side: its validation rows are also its report rows.
 """
 
 from __future__ import annotations
@@ -20,14 +23,30 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from routerlab.errors import ConfigError
 from routerlab.pool import Pool
+from routerlab.splits import DEFAULT_FRACTIONS, SplitReport, grouped_split, normalise_text
 
-SplitMode = Literal["study", "dedup"]
-SPLIT_MODES: tuple[str, ...] = ("study", "dedup")
+SplitMode = Literal["grouped", "study"]
+SPLIT_MODES: tuple[str, ...] = ("grouped", "study")
+DEFAULT_SPLIT = "grouped"
+# How each split is named in tables, figure titles and help texts.
+SPLIT_LABELS = {
+    "grouped": "grouped split (honest)",
+    "study": "study split (leaky)",
+}
+
+
+def split_label(split_mode: str) -> str:
+    """The label of a split for tables and figures ("study split (leaky)" for the study's)."""
+    return SPLIT_LABELS.get(split_mode, split_mode)
 
 
 @dataclass(frozen=True)
 class PreparedData:
-    """Train and validation frames (``user_query, label, label_id``) and what was derived."""
+    """Train, validation (and, grouped, test) frames (``user_query, label, label_id``).
+
+    ``test`` is ``None`` for the leaky ``study`` split; there the validation rows are the report
+    rows, as in the study.
+    """
 
     train: pd.DataFrame
     val: pd.DataFrame
@@ -35,29 +54,44 @@ class PreparedData:
     class_weights: tuple[float, ...]  # "balanced" weights from the training side only
     split_mode: str
     dropped_empty: int
-    dropped_duplicates: int
+    test: pd.DataFrame | None = None
+    split_report: SplitReport | None = None
 
     @property
     def label2id(self) -> dict[str, int]:
         return {name: i for i, name in enumerate(self.labels)}
 
+    @property
+    def report_side(self) -> str:
+        """Where headline metrics are computed: ``test``, or ``validation`` on the study split."""
+        return "test" if self.test is not None else "validation"
+
+    @property
+    def report_frame(self) -> pd.DataFrame:
+        return self.test if self.test is not None else self.val
+
     def summary(self) -> pd.DataFrame:
         """Rows per class on each side, with the class weights."""
         rows = []
         for i, name in enumerate(self.labels):
-            rows.append(
-                {
-                    "label": name,
-                    "train": int((self.train["label_id"] == i).sum()),
-                    "val": int((self.val["label_id"] == i).sum()),
-                    "class_weight": round(self.class_weights[i], 4),
-                }
-            )
+            row: dict[str, Any] = {
+                "label": name,
+                "train": int((self.train["label_id"] == i).sum()),
+                "val": int((self.val["label_id"] == i).sum()),
+            }
+            if self.test is not None:
+                row["test"] = int((self.test["label_id"] == i).sum())
+            row["class_weight"] = round(self.class_weights[i], 4)
+            rows.append(row)
         return pd.DataFrame(rows)
 
-    def overlap(self) -> int:
-        """Number of validation rows whose query also occurs in training."""
-        return int(self.val["user_query"].isin(set(self.train["user_query"])).sum())
+    def overlap(self, side: str = "val") -> int:
+        """Rows of ``side`` (val or test) whose normalised query also occurs in training."""
+        frame = self.val if side == "val" else self.test
+        if frame is None:
+            return 0
+        train = {normalise_text(t) for t in self.train["user_query"]}
+        return int(sum(normalise_text(t) in train for t in frame["user_query"]))
 
 
 def clean_labeled(frame: pd.DataFrame, labels: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
@@ -80,7 +114,8 @@ def prepare_data(
     frame: pd.DataFrame,
     pool: Pool | tuple[str, ...] | list[str],
     *,
-    split_mode: str = "study",
+    split_mode: str = DEFAULT_SPLIT,
+    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS,
     test_size: float = 0.2,
     random_state: int = 42,
     sample_size: int | None = None,
@@ -88,7 +123,9 @@ def prepare_data(
     """Clean, optionally sample, split and weight the labeled prompts.
 
     ``pool`` gives the label order (label id = position in the pool, cheapest first).
-    ``sample_size`` keeps a stratified sample of that many cleaned rows (for quick runs).
+    ``fractions`` (train, validation, test) apply to ``grouped``; ``test_size`` (the validation
+    share) to ``study``. ``sample_size`` keeps a stratified sample of that many cleaned rows
+    before splitting (quick runs).
     """
     if split_mode not in SPLIT_MODES:
         raise ConfigError(f"unknown split_mode {split_mode!r}; allowed: {', '.join(SPLIT_MODES)}")
@@ -96,11 +133,6 @@ def prepare_data(
         raise ConfigError(f"test_size must be in (0, 1), got {test_size}")
     labels = tuple(pool.names if isinstance(pool, Pool) else pool)
     clean, dropped_empty = clean_labeled(frame, labels)
-    dropped_dups = 0
-    if split_mode == "dedup":
-        before = len(clean)
-        clean = clean.drop_duplicates(subset=["user_query"], keep="first").reset_index(drop=True)
-        dropped_dups = before - len(clean)
     if sample_size is not None:
         if sample_size < 20:
             raise ConfigError(
@@ -111,13 +143,20 @@ def prepare_data(
                 clean, train_size=sample_size, random_state=random_state, stratify=clean["label"]
             )
             clean = clean.reset_index(drop=True)
-    # Stratify on the label *names*: the class order sklearn derives from them (sorted strings)
-    # is what reproduces the study's validation rows; ids would permute the same counts.
-    train, val = train_test_split(
-        clean, test_size=test_size, random_state=random_state, stratify=clean["label"]
-    )
-    train = train.reset_index(drop=True)
-    val = val.reset_index(drop=True)
+    test: pd.DataFrame | None = None
+    report: SplitReport | None = None
+    if split_mode == "grouped":
+        train, val, test, report = grouped_split(
+            clean, labels, fractions=fractions, seed=random_state
+        )
+    else:
+        # Stratify on the label *names*: the class order sklearn derives from them (sorted
+        # strings) is what reproduces the study's validation rows; ids would permute the counts.
+        train, val = train_test_split(
+            clean, test_size=test_size, random_state=random_state, stratify=clean["label"]
+        )
+        train = train.reset_index(drop=True)
+        val = val.reset_index(drop=True)
     return PreparedData(
         train=train,
         val=val,
@@ -125,7 +164,8 @@ def prepare_data(
         class_weights=class_weights(train["label_id"].to_numpy(), len(labels)),
         split_mode=split_mode,
         dropped_empty=dropped_empty,
-        dropped_duplicates=dropped_dups,
+        test=test,
+        split_report=report,
     )
 
 

@@ -6,6 +6,11 @@ weighted cross-entropy, early stopping on F1, fp16 on CUDA). :func:`offline_conf
 measured to work best for the packaged MiniLM encoder on 2 CPU cores (see its docstring).
 Evaluation runs each epoch; the checkpoint with the best validation macro-F1 is kept; a run
 resumes from the last checkpoint in ``output_dir`` when one exists.
+
+Selection reads validation only: :func:`train_classifier` sees the train and validation frames,
+and :func:`check_selection_rows` refuses to start when either shares a query (normalised text or
+near-duplicate group) with the held-out test rows. Test rows are scored after training, by the
+workflow, never by the ``Trainer``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import pandas as pd
 
 from routerlab.errors import ConfigError
 from routerlab.profiles import Profile, resolve_profile
+from routerlab.splits import normalise_text
 from routerlab.training.inference import predict_proba
 from routerlab.training.metrics import classification_metrics
 from routerlab.training.prepare import PreparedData, tokenize_frame
@@ -148,11 +154,51 @@ class TrainResult:
     tokenizer: Any
     labels: tuple[str, ...]
     config: TrainingConfig
-    metrics: dict[str, Any]  # on the validation side, best checkpoint
+    metrics: dict[str, Any]  # on the validation side (selection), best checkpoint
     history: pd.DataFrame  # one row per logged step/epoch (loss, eval metrics)
     val_probs: np.ndarray  # validation probabilities, rows = validation rows
     train_seconds: float
     best_checkpoint: str | None = None
+    selected_epoch: float | None = None  # the epoch whose checkpoint was kept (by validation)
+
+
+class SelectionLeakError(ConfigError):
+    """Rows given to training or model selection overlap the held-out test rows."""
+
+
+def check_selection_rows(
+    train: pd.DataFrame, val: pd.DataFrame, held_out: pd.DataFrame | None
+) -> None:
+    """Refuse training when a train or validation row shares a query with ``held_out`` rows.
+
+    A query is shared when its normalised text matches, or (when the frames carry a ``group``
+    column from :mod:`routerlab.splits`) when it is in the same near-duplicate group.
+    """
+    if held_out is None or len(held_out) == 0:
+        return
+    held_texts = {normalise_text(t) for t in held_out["user_query"]}
+    held_groups = set(held_out["group"]) if "group" in held_out else set()
+    for side, frame in (("training", train), ("validation", val)):
+        texts = [t for t in frame["user_query"] if normalise_text(t) in held_texts]
+        groups = set(frame["group"]) & held_groups if "group" in frame else set()
+        if texts or groups:
+            example = texts[0][:60] if texts else f"group {sorted(groups)[0]}"
+            raise SelectionLeakError(
+                f"{len(texts) or len(groups)} {side} row(s) share a query with the held-out "
+                f"test rows (first: {example!r}); training and selection may read the train and "
+                "validation sides only"
+            )
+
+
+def selected_epoch(history: pd.DataFrame, metric: str = "eval_macro_f1") -> float | None:
+    """The epoch the Trainer kept: the first evaluation with the best validation ``metric``."""
+    if metric not in history or "epoch" not in history:
+        return None
+    evals = history.dropna(subset=[metric])
+    if evals.empty:
+        return None
+    best = int(np.argmax(evals[metric].to_numpy()))  # first maximum, as the Trainer keeps it
+    return float(evals["epoch"].to_numpy()[best])
 
 
 def _weighted_trainer_class() -> type:
@@ -264,8 +310,13 @@ def train_classifier(
     tokenizer: Any = None,
     resume: bool = True,
     max_steps: int | None = None,
+    held_out: pd.DataFrame | None = None,
 ) -> TrainResult:
     """Fine-tune on ``data.train``, evaluate each epoch on ``data.val``, keep the best macro-F1.
+
+    ``data.test`` is never read except by the guard: training stops with
+    :class:`SelectionLeakError` when train or validation rows share a query with ``data.test``
+    or with ``held_out`` (more rows to keep out, e.g. an outside test set).
 
     ``model``/``tokenizer`` replace loading ``config.base_model`` (tests pass a tiny model).
     ``resume`` continues from the last checkpoint in ``output_dir`` when there is one.
@@ -281,6 +332,8 @@ def train_classifier(
     from transformers.trainer_utils import get_last_checkpoint
 
     config = config or TrainingConfig()
+    check_selection_rows(data.train, data.val, data.test)
+    check_selection_rows(data.train, data.val, held_out)
     set_seed(config.seed)
     if model is None or tokenizer is None:
         model, tokenizer = load_base_model(config.base_model, data.labels, config.dropout)
@@ -360,14 +413,16 @@ def train_classifier(
     )
     metrics = classification_metrics(data.val["label_id"].to_numpy(), probs.argmax(axis=1), labels)
     trainer.model.eval()
+    history = history_frame(trainer.state.log_history)
     return TrainResult(
         model=trainer.model,
         tokenizer=tokenizer,
         labels=labels,
         config=config,
         metrics=metrics,
-        history=history_frame(trainer.state.log_history),
+        history=history,
         val_probs=probs,
         train_seconds=train_seconds,
         best_checkpoint=trainer.state.best_model_checkpoint,
+        selected_epoch=selected_epoch(history),
     )

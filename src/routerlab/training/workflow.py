@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from routerlab.data import load_labeled_prompts
 from routerlab.pool import Pool, load_pool
 from routerlab.profiles import Profile, resolve_profile
 from routerlab.training.baselines import BaselineResult, run_baselines
+from routerlab.training.bootstrap import Interval, bootstrap_intervals
+from routerlab.training.inference import predict_proba
 from routerlab.training.io import save_classifier
-from routerlab.training.prepare import PreparedData, prepare_data
+from routerlab.training.metrics import classification_metrics
+from routerlab.training.prepare import DEFAULT_SPLIT, PreparedData, prepare_data
 from routerlab.training.report import results_row, save_report, training_info
 from routerlab.training.trainer import (
     TrainResult,
@@ -31,12 +35,15 @@ class FineTuneRun:
     result: TrainResult
     model_dir: Path
     report: dict[str, Path]
-    row: dict[str, Any]  # results-table row of the fine-tuned model
+    row: dict[str, Any]  # results-table row of the fine-tuned model (report side, intervals)
+    report_probs: np.ndarray  # probabilities on data.report_frame (test on the grouped split)
+    report_metrics: dict[str, Any]
+    intervals: dict[str, Interval]
 
 
 def load_split(
     profile: str | Profile | None,
-    split_mode: str = "study",
+    split_mode: str = DEFAULT_SPLIT,
     *,
     pool: Pool | None = None,
     sample_size: int | None = None,
@@ -65,6 +72,10 @@ def fine_tune(
     Checkpoints go to ``checkpoint_dir`` (default ``<model_dir>-checkpoints``) so that an
     interrupted run resumes; the best model goes to ``model_dir``; metrics and figures to
     ``output_dir``.
+
+    Selection (best epoch, early stopping) reads ``data.val`` only; once the model is kept, it is
+    scored once on ``data.report_frame`` (the untouched test rows of the grouped split) with
+    bootstrap 95 % intervals.
     """
     chosen = resolve_profile(profile)
     # None means "the recipe's value", so notebook parameters can pass None through.
@@ -77,24 +88,49 @@ def fine_tune(
     # a run with other data or hyper-parameters that shares the model directory.
     ckpt = base / run_signature(data, config, max_steps)
     result = train_classifier(data, config, output_dir=ckpt, resume=resume, max_steps=max_steps)
+    report_probs, report_metrics, intervals = score_report_side(
+        result.model, result.tokenizer, data, config.max_length
+    )
     saved = save_classifier(
         model_dir,
         result.model,
         result.tokenizer,
         result.labels,
         max_length=config.max_length,
-        info=training_info(result, data),
+        info=training_info(result, data, report_metrics=report_metrics, intervals=intervals),
     )
-    report = save_report(result, data, output_dir, name=name or "finetuned")
+    report = save_report(
+        result,
+        data,
+        output_dir,
+        report_probs=report_probs,
+        report_metrics=report_metrics,
+        intervals=intervals,
+        name=name or "finetuned",
+    )
     row = results_row(
         name or "finetuned_" + model_label(config.base_model),
-        data.split_mode,
-        result.metrics,
+        data,
+        report_metrics,
         result.train_seconds,
-        train_rows=len(data.train),
-        val_rows=len(data.val),
+        intervals,
     )
-    return FineTuneRun(data, result, saved, report, row)
+    return FineTuneRun(data, result, saved, report, row, report_probs, report_metrics, intervals)
+
+
+def score_report_side(
+    model: Any, tokenizer: Any, data: PreparedData, max_length: int = 128
+) -> tuple[np.ndarray, dict[str, Any], dict[str, Interval]]:
+    """Probabilities, metrics and bootstrap intervals on ``data.report_frame`` (after selection)."""
+    frame = data.report_frame
+    probs = predict_proba(model, tokenizer, frame["user_query"].tolist(), max_length=max_length)
+    gold = frame["label_id"].to_numpy()
+    pred = probs.argmax(axis=1)
+    return (
+        probs,
+        classification_metrics(gold, pred, data.labels),
+        bootstrap_intervals(gold, pred, data.labels),
+    )
 
 
 def run_signature(data: PreparedData, config: Any, max_steps: int | None) -> str:
@@ -104,6 +140,7 @@ def run_signature(data: PreparedData, config: Any, max_steps: int | None) -> str
         "split": data.split_mode,
         "train_rows": len(data.train),
         "val_rows": len(data.val),
+        "test_rows": None if data.test is None else len(data.test),
         "labels": list(data.labels),
         "max_steps": max_steps,
         "recipe": recipe,
@@ -121,17 +158,7 @@ def model_label(base_model: str) -> str:
 def baseline_rows(data: PreparedData) -> tuple[list[BaselineResult], list[dict[str, Any]]]:
     """Both baselines on ``data`` and their results-table rows."""
     results = run_baselines(data)
-    rows = [
-        results_row(
-            b.name,
-            data.split_mode,
-            b.metrics,
-            b.train_seconds,
-            train_rows=len(data.train),
-            val_rows=len(data.val),
-        )
-        for b in results
-    ]
+    rows = [results_row(b.name, data, b.metrics, b.train_seconds, b.intervals) for b in results]
     return results, rows
 
 
@@ -143,6 +170,8 @@ def append_results(rows: list[dict[str, Any]], path: str | Path) -> pd.DataFrame
     new = results_frame(rows)
     if file.is_file():
         old = pd.read_csv(file)
+    # A table written with other columns (an older layout) is replaced, not merged.
+    if file.is_file() and list(old.columns) == list(new.columns):
         keys = set(zip(new["model"], new["split"], strict=True))
         keep = [(m, s) not in keys for m, s in zip(old["model"], old["split"], strict=True)]
         new = pd.concat([old[keep], new], ignore_index=True)
