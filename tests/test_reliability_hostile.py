@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from reliability_support import (
+    REPO,
     Gateway,
     RawConnection,
     RecordingUpstream,
@@ -31,6 +35,7 @@ from reliability_support import (
     by_status,
     chat,
     client,
+    free_port,
     health,
     recording_upstream,
     request_bytes,
@@ -543,8 +548,53 @@ def test_wrong_auth_variants_are_401(s: Suite) -> None:
         anonymous = http.get("/health")
         assert anonymous.status_code == 200  # liveness for load balancers, without details
         assert "requests" not in anonymous.json() and "backend" not in anonymous.json()
+    # Without the token nothing about the upstream is shown, not even its address.
+    upstream_address = f"127.0.0.1:{s.upstream.port}"
+    for where, _status, headers, body in s.seen.responses[-(2 * len(variants) + 2) :]:
+        assert upstream_address not in body.decode("utf-8", "replace") + json.dumps(headers), where
     assert s.upstream.all_calls() == []
     health(s.gateway, s.seen)
+
+
+# -- start-up ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["config", "env"])
+def test_padded_token_is_refused_at_start_up(tmp_path: Path, where: str) -> None:
+    """A token with surrounding whitespace would reject every client: refused before serving,
+    with a one-line error and no traceback."""
+    config = tmp_path / "server.toml"
+    config.write_text(
+        '[server]\nprofile = "live"\nbase_url = "http://127.0.0.1:9/v1"\n'
+        + ('token = " padded "\n' if where == "config" else ""),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("ROUTERLAB_GATEWAY_TOKEN",)}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    if where == "env":
+        env["ROUTERLAB_GATEWAY_TOKEN"] = " padded\n"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "routerlab",
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(free_port()),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, f"the server started with a padded token:\n{output}"
+    assert "Traceback" not in output, output
+    assert "whitespace" in output.lower(), output
 
 
 # -- the module's invariants (run last: pytest keeps file order) ----------------------------------
