@@ -546,7 +546,7 @@ def test_no_credentials_in_bodies_health_or_502s(pool):
     )
     app, _ = make_app(pool, client=failing)
     bad = post(app, chat("hi"))
-    assert bad.status_code == 502 and "upstream.example" in bad.text
+    assert bad.status_code == 502 and "openai-compatible gpt-4.1-nano: HTTP 503" in bad.text
     rejected = CountingClient(
         pool, backend=backend, error=lambda: LLMError(f"{CREDS_URL}: HTTP 400", status=400)
     )
@@ -569,6 +569,8 @@ def test_no_credentials_from_a_real_openai_client_that_cannot_connect(pool):
     app, _ = make_app(pool, client=client, retries=0)
     response = post(app, chat("hi"))
     assert response.status_code == 502
+    assert "openai-compatible" in response.text and "could not connect" in response.text
+    assert "127.0.0.1:9" not in response.text  # the backend by name, not by URL
     health = get(app, "/health", AUTH)
     for text in (response.text, health.text):
         assert "pw-s3cret" not in text and "sk-test-key" not in text

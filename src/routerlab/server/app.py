@@ -336,7 +336,8 @@ async def _stream(
             except Exception as exc:
                 error = APIError(
                     502,
-                    f"upstream stream from {routing.model!r} broke: {describe_error(exc)}",
+                    f"upstream stream from {routing.model!r} broke: "
+                    f"{gateway.public(describe_error(exc))}",
                     type="api_error",
                     code="upstream_error",
                 )

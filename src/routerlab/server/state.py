@@ -226,7 +226,7 @@ class GatewayState:
             try:
                 return await asyncio.wait_for(call(), self.config.upstream_timeout_s)
             except ConfigError as exc:  # the client refused the request itself
-                raise APIError(400, redact_urls(str(exc))) from exc
+                raise APIError(400, self.public(str(exc))) from exc
             except Exception as exc:
                 if _unencodable(exc):
                     raise APIError(
@@ -238,18 +238,27 @@ class GatewayState:
                     ) from exc
                 if not is_transient(exc):
                     if isinstance(exc, LLMError):
-                        raise _upstream_rejection(exc, model) from exc
+                        raise _upstream_rejection(exc, model, self.public(str(exc))) from exc
                     raise  # not the upstream's answer: a bug, answered as a 500 with an id
                 if attempt + 1 == attempts:
                     raise APIError(
                         502,
                         f"upstream call to {model!r} failed after {attempts} attempt(s): "
-                        f"{describe_error(exc)}",
+                        f"{self.public(describe_error(exc))}",
                         type="api_error",
                         code="upstream_error",
                     ) from exc
                 await asyncio.sleep(self.config.retry_backoff_s * 2**attempt)
         raise AssertionError("unreachable")
+
+    def public(self, text: str) -> str:
+        """``text`` fit for a client: the upstream named by its backend name, not its URL, and
+        any other URL without credentials."""
+        backend = getattr(self.client, "backend", "")
+        if backend:
+            for shown in (backend, redact_urls(backend)):  # raw, or already redacted
+                text = text.replace(shown, backend_name(backend))
+        return redact_urls(text)
 
     def stats(self) -> dict[str, Any]:
         """What ``/health`` shows to a caller with the token."""
@@ -299,9 +308,11 @@ def _unencodable(exc: BaseException) -> bool:
     return False
 
 
-def _upstream_rejection(exc: LLMError, model: str) -> APIError:
-    """A non-transient upstream error: the request's fault (4xx) -> 400, otherwise 502."""
-    message = redact_urls(str(exc))
+def _upstream_rejection(exc: LLMError, model: str, message: str) -> APIError:
+    """A non-transient upstream error: the request's fault (4xx) -> 400, otherwise 502.
+
+    ``message`` is the error's client-safe text (:meth:`GatewayState.public`).
+    """
     if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403):
         return APIError(400, f"upstream rejected the request to {model!r}: {message}")
     return APIError(
