@@ -7,8 +7,11 @@ scores through :func:`routerlab.routers.base.choose_model`). The reply is a stan
 completion whose ``model`` is the model that answered; the routing decision travels in
 ``x-routerlab-*`` headers and in an extra ``routerlab`` field.
 
-Layers: :mod:`~routerlab.server.protocol` (OpenAI wire format), :mod:`~routerlab.server.state`
-(routing, cache, batching, retries), this module (the FastAPI app and streaming).
+Layers: :mod:`~routerlab.server.limits` (body size and read timeout, JSON nesting, valid text),
+:mod:`~routerlab.server.upstream` (messages and content parts), :mod:`~routerlab.server.protocol`
+(OpenAI wire format), :mod:`~routerlab.server.state` (context windows, routing, cache, batching,
+retries), :mod:`~routerlab.server.redact` (what may be shown of the upstream), this module (the
+FastAPI app, streaming, and the last line of error handling).
 """
 
 from __future__ import annotations
