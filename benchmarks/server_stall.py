@@ -345,10 +345,8 @@ async def measure(args: argparse.Namespace, port: int) -> bool:
     load = os.getloadavg()
     print("\nbig requests (router-compact):")
     for i, big in enumerate(bigs):
-        print(
-            f"   #{i}: HTTP {big.status} in {big.seconds:.2f} s, routed to "
-            f"{big.model or '-'} {big.detail}"
-        )
+        where = f"routed to {big.model}" if big.model else "not routed:"
+        print(f"   #{i}: HTTP {big.status} in {big.seconds:.2f} s, {where} {big.detail}")
     print("\nother requests while a big request was in flight:")
     print(summary("all probes", during))
     print(summary("GET /health", by_kind["health"]))
