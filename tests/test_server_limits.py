@@ -683,3 +683,28 @@ def test_large_bodies_are_parsed_off_the_event_loop(pool, monkeypatch):
     assert post(app, chat("long " * 100_000)).status_code == 200
     main = threading.get_ident()
     assert seen[0] == main and seen[1] != main  # small inline (cheap), large in a worker
+
+
+def test_transient_classification():
+    from routerlab.server.state import is_transient
+
+    transient = [
+        TimeoutError(),
+        ConnectionResetError(),
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        LLMError("x", kind="timeout"),
+        LLMError("x", kind="connection"),
+        LLMError("x", kind="bad_request", status=409),
+        LLMError("x", kind="api_error", status=502),
+    ]
+    permanent = [
+        ValueError("bad"),
+        UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+        LLMError("x", kind="bad_request", status=400),
+        LLMError("x", kind="api_error"),  # no status: not a known transient failure
+        LLMError("x", kind="refusal"),
+        LLMError("x", kind="invalid_output"),
+    ]
+    assert all(is_transient(e) for e in transient)
+    assert not any(is_transient(e) for e in permanent)
