@@ -38,7 +38,8 @@ from reliability_support import (
 
 NANO = "gpt-4.1-nano"
 RETRIES = 2  # extra attempts after a transient failure: 3 calls at most per request
-UPSTREAM_TIMEOUT_S = 1.0  # one upstream call; the slow-upstream fault sleeps longer
+UPSTREAM_TIMEOUT_S = 2.0  # one upstream call (room for a busy CI machine); slow faults sleep 5 s
+SLOW_S = 5.0
 SETTINGS = {
     "routers": ["compact"],
     "cache_size": 0,
@@ -195,9 +196,9 @@ def test_router_with_failing_upstream_is_a_clean_502(r: Rig) -> None:
 
 
 def test_slow_upstream_times_out_into_a_clean_502(r: Rig) -> None:
-    """Every call sleeps 3 s > upstream_timeout_s (1 s): retried (timeouts are transient), then
+    """Every call sleeps 5 s > upstream_timeout_s (2 s): retried (timeouts are transient), then
     a 502 or 504 in OpenAI's shape; bounded by the retries, not by the upstream."""
-    r.upstream.reset(fault=lambda call: Fault(delay_s=3 * UPSTREAM_TIMEOUT_S))
+    r.upstream.reset(fault=lambda call: Fault(delay_s=SLOW_S))
     with r.http() as http:
         response = r.post(http, 0)
     assert_openai_error(response, (502, 504))
@@ -206,7 +207,7 @@ def test_slow_upstream_times_out_into_a_clean_502(r: Rig) -> None:
 
 def test_slow_first_call_then_fast_succeeds(r: Rig) -> None:
     def fault(call: UpstreamCall) -> Fault:
-        return Fault(delay_s=3 * UPSTREAM_TIMEOUT_S) if call.index == 1 else Fault()
+        return Fault(delay_s=SLOW_S) if call.index == 1 else Fault()
 
     r.upstream.reset(fault=fault)
     with r.http() as http:
