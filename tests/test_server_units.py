@@ -198,8 +198,14 @@ def test_parse_messages_routes_last_user_turn_with_attachments():
                 "role": "user",
                 "content": [
                     {"type": "text", "text": "what is this?"},
-                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,AAAA"}},
-                    {"type": "file", "file": {"filename": "r.pdf", "file_data": "data:..."}},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/4AAQ"}},
+                    {
+                        "type": "file",
+                        "file": {
+                            "filename": "r.pdf",
+                            "file_data": "data:application/pdf;base64,JVBERi0x",
+                        },
+                    },
                 ],
             },
         ]

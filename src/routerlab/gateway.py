@@ -18,7 +18,7 @@ import asyncio
 import base64
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,10 +36,13 @@ from routerlab.filetypes import (
     sniff_media_type,
 )
 from routerlab.llm.base import ChatClient, ChatResult, Message
-from routerlab.pool import ModelSpec, Pool
+from routerlab.pool import ContextWindowError, ModelSpec, Pool
 from routerlab.request import RouteRequest
-from routerlab.routers.base import Decision, Router
+from routerlab.routers.base import Decision, Router, model_within
 from routerlab.usage import Usage
+
+# Prompts longer than this are token-counted in a worker thread (the event loop keeps serving).
+COUNT_OFFLOAD_CHARS = 50_000
 
 # OpenAI's documented per-file limits (images 20 MB; PDFs 32 MB per request). Text files are
 # inlined into the prompt, so their cap is lower: 1 MB is already ~250k tokens.
@@ -378,16 +381,68 @@ class Gateway:
         params = call_params(self.pool, model, request.temperature, self._cap(model))
         return await self.client.acomplete(model, messages, **params)
 
+    async def prompt_tokens(self, request: RouteRequest) -> int | None:
+        """The prompt's tokens, or None when it is too short to exceed any window.
+
+        A token is at least one UTF-8 byte (at most 4 per character), so a prompt whose 4x
+        character count plus the output cap fits the smallest window is not counted.
+        """
+        smallest = min(m.context_window for m in self.pool.models)
+        caps = [self._cap(m.name) or 0 for m in self.pool.models]
+        if 4 * len(request.prompt) + max(caps) <= smallest:
+            return None
+        from routerlab.tokens import count_tokens
+
+        if len(request.prompt) > COUNT_OFFLOAD_CHARS:
+            return await asyncio.to_thread(count_tokens, request.prompt)
+        return count_tokens(request.prompt)
+
+    def fitting_models(self, tokens: int | None) -> list[str]:
+        """Models whose context window holds ``tokens`` plus their output cap (pool order).
+
+        Raises :class:`~routerlab.pool.ContextWindowError` naming the largest window when none.
+        """
+        if tokens is None:
+            return self.pool.names
+        fit = [
+            m.name for m in self.pool.models if self.pool.fits(m.name, tokens, self._cap(m.name))
+        ]
+        if not fit:
+            largest = max(self.pool.models, key=lambda m: m.context_window)
+            raise ContextWindowError(
+                f"the prompt has {tokens:,} tokens, more than any pool model's context window "
+                f"(with the output cap); the largest is {largest.context_window:,} tokens "
+                f"({largest.name})",
+                largest_window=largest.context_window,
+            )
+        return fit
+
     async def aanswer(self, request: RouteRequest | str, model: str) -> RoutedResponse:
-        """Answer with a fixed ``model`` (no routing)."""
+        """Answer with a fixed ``model`` (no routing); a prompt its window cannot hold raises
+        :class:`~routerlab.pool.ContextWindowError`."""
         req = _as_request(request)
+        tokens = await self.prompt_tokens(req)
+        if tokens is not None and model not in self.fitting_models(tokens):
+            spec = self.pool.get(model)
+            raise ContextWindowError(
+                f"the prompt has {tokens:,} tokens, more than {model}'s context window of "
+                f"{spec.context_window:,} tokens (with the output cap); pick a model with a "
+                f"larger window: {', '.join(self.fitting_models(tokens))}",
+                largest_window=max(m.context_window for m in self.pool.models),
+            )
         start = time.perf_counter()
         result = await self.acall(req, model)
         total = time.perf_counter() - start
         return _response(result, model, "fixed", None, 0.0, total)
 
     async def aroute(self, request: RouteRequest | str) -> RoutedResponse:
-        """Decide with the router, then answer with the chosen model."""
+        """Decide with the router, then answer with the chosen model.
+
+        The router never gets a model whose context window cannot hold the prompt plus the
+        output cap: such a choice is replaced by the policy's choice among the models that fit
+        (:func:`~routerlab.routers.base.model_within`), and a prompt no model holds raises
+        :class:`~routerlab.pool.ContextWindowError` before any call.
+        """
         if self.router is None:
             raise ConfigError("this gateway has no router; pass router=... or use aanswer()")
         req = _as_request(request)
@@ -396,7 +451,8 @@ class Gateway:
         for f in files:  # at least one pool model must read it, or routing is pointless
             if not any(_reads(m, f.kind) for m in self.pool.models):
                 check_capability(self.pool, self.pool.names[0], [f])
-        decision = await self.router.aroute(req)
+        allowed = self.fitting_models(await self.prompt_tokens(req))
+        decision = fit_decision(await self.router.aroute(req), self.pool, allowed)
         result = await self.acall(req, decision.model, files)
         total = time.perf_counter() - start
         return _response(
@@ -452,6 +508,22 @@ class Gateway:
 
     def batch(self, requests: Sequence[RouteRequest | str], **kwargs: Any) -> list[RoutedResponse]:
         return run_sync(self.abatch(requests, **kwargs))
+
+
+def fit_decision(decision: Decision, pool: Pool, allowed: Sequence[str]) -> Decision:
+    """``decision``, or a copy naming the policy's choice among ``allowed`` models when the
+    router picked one outside them (its window too small); ``details`` keeps the original."""
+    if decision.model in allowed:
+        return decision
+    threshold = decision.details.get("cost_threshold")
+    knob = float(threshold) if isinstance(threshold, int | float) else 0.0
+    model = model_within(decision.model, pool, allowed, decision.scores, knob)
+    return replace(
+        decision,
+        model=model,
+        confidence=decision.scores.get(model) if decision.scores else None,
+        details={**decision.details, "context_window_replaced": decision.model},
+    )
 
 
 def make_request(

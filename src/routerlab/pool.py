@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -16,6 +17,15 @@ from typing import Any
 
 from routerlab.errors import ConfigError, UnknownModelError
 from routerlab.usage import Usage
+
+
+class ContextWindowError(ConfigError):
+    """No allowed model's context window holds the prompt plus the output budget."""
+
+    def __init__(self, message: str, *, largest_window: int) -> None:
+        self.largest_window = largest_window
+        super().__init__(message)
+
 
 POOL_ENV = "ROUTERLAB_POOL"
 PER_TOKENS = 1_000_000  # prices are USD per 1M tokens
@@ -76,6 +86,33 @@ class Pool:
 
     def index(self, name: str) -> int:
         return self.names.index(self.get(name).name)
+
+    def fits(self, name: str, prompt_tokens: int, max_output_tokens: int | None = None) -> bool:
+        """Whether ``prompt_tokens`` plus the output budget fit ``name``'s context window."""
+        return prompt_tokens + (max_output_tokens or 0) <= self.get(name).context_window
+
+    def fitting(
+        self,
+        prompt_tokens: int,
+        max_output_tokens: int | None = None,
+        among: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Models (pool order) whose window holds the prompt and the output budget.
+
+        Raises :class:`ContextWindowError` naming the largest window when none does.
+        """
+        names = self.names if among is None else [self.get(n).name for n in among]
+        fit = [n for n in names if self.fits(n, prompt_tokens, max_output_tokens)]
+        if not fit:
+            largest = max((self.get(n) for n in names), key=lambda m: m.context_window)
+            budget = f" plus {max_output_tokens:,} output tokens" if max_output_tokens else ""
+            raise ContextWindowError(
+                f"the prompt has {prompt_tokens:,} tokens{budget}, more than any allowed "
+                f"model's context window; the largest is {largest.context_window:,} tokens "
+                f"({largest.name})",
+                largest_window=largest.context_window,
+            )
+        return fit
 
     @property
     def cheapest(self) -> ModelSpec:

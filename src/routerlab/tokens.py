@@ -105,8 +105,15 @@ def get_encoding(encoding: str = DEFAULT_ENCODING) -> Any:
 
 
 def count_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> int:
-    """Exact token count of ``text``; raises :class:`TokenizerUnavailableError` if impossible."""
-    return len(get_encoding(encoding).encode(text, disallowed_special=()))
+    """Exact token count of ``text``; raises :class:`TokenizerUnavailableError` if impossible.
+
+    Counted through a NumPy buffer: the same tokens as ``encode``, without building a Python list
+    of ints, which for a 20 MB prompt holds the GIL (and stalls a server's event loop) ~0.2 s.
+    """
+    enc = get_encoding(encoding)
+    if len(text) > 10_000:
+        return len(enc.encode_to_numpy(text, disallowed_special=()))
+    return len(enc.encode(text, disallowed_special=()))
 
 
 def token_count(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,22 +41,37 @@ class Decision:
         return float(sum(p for m, p in self.scores.items() if m != cheapest))
 
 
-def choose_model(scores: dict[str, float], pool: Pool, cost_threshold: float = 0.0) -> str:
+def choose_model(
+    scores: dict[str, float],
+    pool: Pool,
+    cost_threshold: float = 0.0,
+    allowed: Collection[str] | None = None,
+) -> str:
     """Turn per-model scores into a model.
 
     ``cost_threshold`` (0 to 1) is the one knob trading quality for cost. At 0 the classifier is
     followed (argmax). Otherwise the argmax is kept only when the probability mass on models other
     than the cheapest is at least ``cost_threshold``; below it the cheapest model is used. At 1 the
     cheapest model is always used. Ties in the argmax go to the cheaper (earlier in pool) model.
+
+    ``allowed`` restricts the choice (e.g. to the models whose context window holds the prompt):
+    the policy runs on the allowed models' scores, and "cheapest" is the cheapest allowed model.
     """
     if not 0.0 <= cost_threshold <= 1.0:
         raise ConfigError(f"cost_threshold must be in [0, 1], got {cost_threshold}")
     unknown = [m for m in scores if m not in pool]
     if unknown:
         pool.get(unknown[0])  # raises UnknownModelError listing the pool
+    if allowed is not None:
+        scores = {m: p for m, p in scores.items() if m in allowed}
+        if not scores:
+            raise ConfigError(
+                f"none of the scored models is allowed; allowed: {', '.join(sorted(allowed))}"
+            )
     if not scores:
         raise ConfigError("no scores to choose from")
-    cheapest = pool.cheapest.name
+    candidates = pool.models if allowed is None else [m for m in pool.models if m.name in allowed]
+    cheapest = min(candidates, key=lambda m: (m.input + m.output, m.order)).name
     if cost_threshold >= 1.0:
         return cheapest
     order = {name: i for i, name in enumerate(pool.names)}
@@ -65,6 +80,29 @@ def choose_model(scores: dict[str, float], pool: Pool, cost_threshold: float = 0
         return best
     escalate = sum(p for m, p in scores.items() if m != cheapest)
     return best if escalate >= cost_threshold else cheapest
+
+
+def model_within(
+    model: str,
+    pool: Pool,
+    allowed: Collection[str],
+    scores: dict[str, float] | None = None,
+    cost_threshold: float = 0.0,
+) -> str:
+    """``model`` if it is allowed, else the policy's choice among the ``allowed`` models.
+
+    With per-model scores the shared policy (:func:`choose_model`) runs on the allowed models;
+    without them (judge routers name one model) the strongest allowed model is used: pool order
+    is cheapest first, so the last allowed one. Used to keep a router away from models whose
+    context window cannot hold the prompt.
+    """
+    if model in allowed:
+        return model
+    if not allowed:
+        raise ConfigError("no model is allowed")
+    if scores and any(m in allowed for m in scores):
+        return choose_model(scores, pool, cost_threshold, allowed)
+    return [name for name in pool.names if name in allowed][-1]
 
 
 class Router(ABC):

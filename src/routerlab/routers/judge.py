@@ -9,6 +9,7 @@ request to ``fallback_model`` and the decision says why.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -27,6 +28,9 @@ from routerlab.schemas import compact_schema, verbose_schema
 
 # The study's judge temperatures: 0.7 for the verbose analysis, 0.2 for the compact decision.
 JUDGE_TEMPERATURE: dict[str, float] = {"verbose": 0.7, "compact": 0.2}
+# Prompts longer than this get their features (token count, structure) in a worker thread, so a
+# server's event loop keeps serving other requests meanwhile.
+OFFLOAD_CHARS = 50_000
 
 
 def default_fallback(pool: Pool) -> str:
@@ -74,7 +78,10 @@ class JudgeRouter(Router):
         """Ask the judge; on any judge failure return the fallback decision with its reason."""
         req = request if isinstance(request, RouteRequest) else RouteRequest(prompt=request)
         start = time.perf_counter()
-        messages = judge_messages(self.style, self.pool, req)
+        if len(req.prompt) > OFFLOAD_CHARS:  # token counting and regexes over megabytes
+            messages = await asyncio.to_thread(judge_messages, self.style, self.pool, req)
+        else:
+            messages = judge_messages(self.style, self.pool, req)
         params = call_params(self.pool, self.judge_model, self.temperature, self.max_output_tokens)
         try:
             result: ChatResult[Any] = await self.client.acomplete(

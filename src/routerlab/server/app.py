@@ -7,14 +7,17 @@ scores through :func:`routerlab.routers.base.choose_model`). The reply is a stan
 completion whose ``model`` is the model that answered; the routing decision travels in
 ``x-routerlab-*`` headers and in an extra ``routerlab`` field.
 
-Layers: :mod:`~routerlab.server.protocol` (OpenAI wire format), :mod:`~routerlab.server.state`
-(routing, cache, batching, retries), this module (the FastAPI app and streaming).
+Layers: :mod:`~routerlab.server.limits` (body size and read timeout, JSON nesting, valid text),
+:mod:`~routerlab.server.upstream` (messages and content parts), :mod:`~routerlab.server.protocol`
+(OpenAI wire format), :mod:`~routerlab.server.state` (context windows, routing, cache, batching,
+retries), :mod:`~routerlab.server.redact` (what may be shown of the upstream), this module (the
+FastAPI app, streaming, and the last line of error handling).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -28,9 +31,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from routerlab.errors import ConfigError, RouterlabError
 from routerlab.gateway import call_params, check_capability
 from routerlab.llm.base import ChatClient, ChatResult
-from routerlab.pool import Pool, load_pool
+from routerlab.pool import ContextWindowError, Pool, load_pool
 from routerlab.routers.base import Router
 from routerlab.server.config import DEFAULT_ROUTERS, ROUTER_PREFIX, ServerConfig
+from routerlab.server.limits import ClientGone, parse_json_object, read_body
 from routerlab.server.protocol import (
     DEFAULT_TEMPERATURE,
     HEADER,
@@ -44,30 +48,41 @@ from routerlab.server.protocol import (
     sse,
     usage_body,
 )
-from routerlab.server.state import GatewayState, describe_error
-from routerlab.server.upstream import attached_files
+from routerlab.server.redact import backend_name
+from routerlab.server.state import GatewayState, describe_error, internal_error
+from routerlab.server.upstream import ContentLimits, attached_files
+
+# Bodies larger than this are parsed and checked in a worker thread (json.loads, base64 checks
+# and the structure walk hold the GIL for milliseconds per megabyte); smaller ones inline.
+OFFLOAD_BYTES = 256 * 1024
 
 # -- the app -----------------------------------------------------------------------------------
 
 
-class _ServerTiming:
-    """Pure ASGI middleware: ``x-routerlab-server-ms`` = time from request to response start.
+class _Boundary:
+    """Pure ASGI middleware around every request: timing, and the last line of error handling.
 
-    The load test subtracts the upstream time from it to get the gateway's own overhead as the
-    server sees it (the client-side figure also includes the client's own work).
+    ``x-routerlab-server-ms`` = time from request to response start (the load test subtracts the
+    upstream time from it to get the gateway's own overhead as the server sees it). An exception
+    that escapes the app is logged with a request id and answered with a generic 500 that names
+    only that id; Starlette's own handler would log a traceback and could echo details.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, gateway: GatewayState) -> None:
         self.app = app
+        self.gateway = gateway
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        started = False
 
         async def timed_send(message: Any) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 elapsed = f"{(time.perf_counter() - start) * 1000:.3f}".encode()
                 message["headers"] = [
                     *message.get("headers", []),
@@ -75,7 +90,13 @@ class _ServerTiming:
                 ]
             await send(message)
 
-        await self.app(scope, receive, timed_send)
+        try:
+            await self.app(scope, receive, timed_send)
+        except Exception as exc:
+            error = internal_error(exc, f"unhandled error in {scope.get('path', '?')}")
+            self.gateway.requests["500"] += 1
+            if not started:
+                await error.response()(scope, receive, send)
 
 
 def create_app(
@@ -101,6 +122,11 @@ def create_app(
     if routers is None:
         routers, skipped = build_routers(config, pool, client)
     gateway = GatewayState(config, pool, client, routers, unavailable=skipped)
+    limits = ContentLimits(
+        max_image_bytes=config.max_image_bytes,
+        max_file_bytes=config.max_file_bytes,
+        allow_private_image_hosts=config.allow_private_image_hosts,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,19 +148,15 @@ def create_app(
     @app.exception_handler(APIError)
     async def api_error(request: Request, exc: APIError) -> Response:
         gateway.requests[str(exc.status)] += 1
-        return exc.response()
+        response = exc.response()
+        if exc.status in (408, 413):  # the rest of the body may still be on its way: hang up
+            response.headers["connection"] = "close"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
         return APIError(exc.status_code, str(exc.detail), code=code).response()
-
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception) -> Response:
-        gateway.requests["500"] += 1
-        return APIError(
-            500, f"internal error: {type(exc).__name__}: {exc}", type="api_error"
-        ).response()
 
     def authorized(request: Request) -> bool:
         if gateway.token is None:
@@ -156,8 +178,8 @@ def create_app(
 
     @app.get("/health")
     async def health(request: Request) -> Response:
-        # Liveness for anyone (load balancers send no token); the details (backend URL, counters)
-        # only with the token.
+        # Liveness for anyone (load balancers send no token); the details (backend name,
+        # counters) only with the token.
         if not authorized(request):
             return json_response({"status": "ok", "details": "send the bearer token for stats"})
         return json_response(gateway.stats())
@@ -182,26 +204,26 @@ def create_app(
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Response:
-        authorize(request)
-        raw = await request.body()
+        authorize(request)  # before reading a byte of the body
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise APIError(
-                400, f"We could not parse the JSON body of your request: {exc}", code="invalid_json"
-            ) from None
-        if not isinstance(body, dict):
-            raise APIError(400, "The request body must be a JSON object.", code="invalid_json")
-        chat = read_request(body, gateway.resolve)
+            raw = await read_body(request, config.max_body_bytes, config.client_body_timeout_s)
+        except ClientGone:  # nobody to answer; counted, not logged as an error
+            gateway.requests["499"] += 1
+            return Response(status_code=499)
+        if len(raw) > OFFLOAD_BYTES:
+            chat = await asyncio.to_thread(parse_chat, raw)
+        else:
+            chat = parse_chat(raw)
+        limit = chat.max_completion_tokens or chat.max_tokens
+        allowed = await fitting_models(chat, limit)
         temperature = DEFAULT_TEMPERATURE if chat.temperature is None else chat.temperature
-        routing = await gateway.route(chat.target, chat.parsed, temperature)
+        routing = await gateway.route(chat.target, chat.parsed, temperature, allowed)
         try:  # the gateway's rules: capabilities, then the parameters the model accepts
             check_capability(gateway.pool, routing.model, attached_files(chat.parsed))
         except ConfigError as exc:
             raise APIError(
                 400, str(exc), param="messages", code="unsupported_content_part"
             ) from None
-        limit = chat.max_completion_tokens or chat.max_tokens
         kwargs = call_params(gateway.pool, routing.model, chat.temperature, limit)
         extra = forwarded_fields(gateway.pool.get(routing.model), chat.extra)
         if extra:
@@ -217,7 +239,7 @@ def create_app(
             routing.model,
         )
         upstream_s = time.perf_counter() - start
-        payload = completion_body(result, routing, upstream_s, result.backend)
+        payload = completion_body(result, routing, upstream_s, backend_name(result.backend))
         headers[HEADER + "upstream-ms"] = f"{upstream_s * 1000:.3f}"
         headers[HEADER + "cost-usd"] = f"{payload['routerlab']['cost_usd']:.8f}"
         if result.stand_in:
@@ -225,7 +247,37 @@ def create_app(
         gateway.requests["200"] += 1
         return json_response(payload, headers=headers)
 
-    app.add_middleware(_ServerTiming)
+    def parse_chat(raw: bytes) -> ChatRequest:
+        """Body bytes to a validated request (JSON limits, fields, content parts)."""
+        return read_request(parse_json_object(raw, config.max_json_depth), gateway.resolve, limits)
+
+    async def fitting_models(chat: ChatRequest, limit: int | None) -> list[str] | None:
+        """The models whose context window holds the prompt plus ``limit`` (None: all do).
+
+        A pass-through model that is too small, or a prompt no model holds, is a 400.
+        """
+        tokens = await gateway.prompt_tokens(chat.parsed, limit)
+        if tokens is None:
+            return None
+        model = chat.target.model
+        try:
+            if model is not None and not gateway.pool.fits(model, tokens, limit):
+                window = gateway.pool.get(model).context_window
+                largest = max(gateway.pool.models, key=lambda m: m.context_window)
+                budget = f" plus {limit:,} output tokens" if limit else ""
+                raise ContextWindowError(
+                    f"the prompt has about {tokens:,} tokens{budget}, more than {model}'s context "
+                    f"window of {window:,} tokens; the largest window in the pool is "
+                    f"{largest.context_window:,} tokens ({largest.name})",
+                    largest_window=largest.context_window,
+                )
+            return gateway.pool.fitting(tokens, limit) if model is None else None
+        except ContextWindowError as exc:
+            raise APIError(
+                400, str(exc), param="messages", code="context_length_exceeded"
+            ) from None
+
+    app.add_middleware(_Boundary, gateway=gateway)
     return app
 
 
@@ -287,7 +339,8 @@ async def _stream(
             except Exception as exc:
                 error = APIError(
                     502,
-                    f"upstream stream from {routing.model!r} broke: {describe_error(exc)}",
+                    f"upstream stream from {routing.model!r} broke: "
+                    f"{gateway.public(describe_error(exc))}",
                     type="api_error",
                     code="upstream_error",
                 )

@@ -59,12 +59,42 @@ class ServerConfig:
     # 1,629 study-split validation prompts: identical choices, probabilities within 0.011.
     router_dtype: str = "auto"
     router_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-router kwargs
+    # -- limits at the boundary (a request over one gets a 4xx before any work is done) --
+    max_body_bytes: int = 33_554_432  # 32 MiB: request body; more is a 413, never buffered
+    max_json_depth: int = 64  # nesting of arrays/objects in the body (chat requests need ~6)
+    max_image_bytes: int = 20_000_000  # decoded size of one data: image (OpenAI's image limit)
+    max_file_bytes: int = 32_000_000  # decoded size of one file part (OpenAI's PDF limit)
+    # https image URLs naming localhost or a loopback/private/link-local IP are refused: an
+    # upstream that fetches image URLs would otherwise fetch them on the gateway's behalf.
+    allow_private_image_hosts: bool = False
+    client_body_timeout_s: float = 30.0  # longest wait for the next chunk of a request body
+    keepalive_timeout_s: float = 5.0  # idle keep-alive connections are closed after this
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in [0, 65535], got {self.port}")
         if self.token is not None and not self.token.strip():
             raise ConfigError("token is empty; set a non-empty token or leave it unset")
+        if self.token is not None:
+            _check_token_whitespace(self.token, "the configured token")
+        for name in ("max_body_bytes", "max_json_depth", "max_image_bytes", "max_file_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.max_json_depth < 8:
+            raise ConfigError(
+                f"max_json_depth must be >= 8 (a chat request with content parts nests about 6 "
+                f"levels), got {self.max_json_depth}"
+            )
+        for name in ("client_body_timeout_s", "keepalive_timeout_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+        if not isinstance(self.allow_private_image_hosts, bool):
+            raise ConfigError(
+                f"allow_private_image_hosts must be true or false, "
+                f"got {self.allow_private_image_hosts!r}"
+            )
         if self.cache_size < 0:
             raise ConfigError(f"cache_size must be >= 0, got {self.cache_size}")
         if self.cache_ttl_s <= 0:
@@ -96,8 +126,17 @@ class ServerConfig:
         """The configured token, else the one in ``$token_env``, else None (open server)."""
         if self.token:
             return self.token
-        value = os.environ.get(self.token_env, "").strip()
-        return value or None
+        value = os.environ.get(self.token_env, "")
+        if not value.strip():
+            return None
+        _check_token_whitespace(value, f"${self.token_env}")
+        return value
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``uvicorn.run``/``uvicorn.Config`` that enforce this config's
+        connection limits (idle keep-alive connections are closed after ``keepalive_timeout_s``).
+        """
+        return {"timeout_keep_alive": max(1, round(self.keepalive_timeout_s))}
 
     def check_bind(self) -> None:
         """Refuse an open server on a non-loopback address."""
@@ -111,6 +150,16 @@ class ServerConfig:
     def with_overrides(self, **changes: Any) -> ServerConfig:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _check_token_whitespace(token: str, where: str) -> None:
+    """A token with surrounding whitespace would never match what clients send (their value is
+    stripped), so every request would get a 401: refuse it at start-up instead."""
+    if token != token.strip():
+        raise ConfigError(
+            f"{where} has leading or trailing whitespace (spaces, tabs or a newline); remove it: "
+            "clients' tokens are compared without surrounding whitespace"
+        )
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> ServerConfig:

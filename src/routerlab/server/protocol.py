@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from routerlab.llm.base import ChatResult
 from routerlab.pool import ModelSpec
-from routerlab.server.upstream import ParsedMessages, RequestProblem, parse_messages
+from routerlab.server.upstream import ContentLimits, ParsedMessages, RequestProblem, parse_messages
 
 HEADER = "x-routerlab-"
 DEFAULT_TEMPERATURE = 1.0  # OpenAI's default, what the upstream model samples with
@@ -152,8 +152,11 @@ class ChatRequest:
     extra: dict[str, Any]
 
 
-def read_request(body: dict[str, Any], resolve: Callable[[Any], Target]) -> ChatRequest:
-    """Validate the request body; ``resolve`` turns ``model`` into a :class:`Target`."""
+def read_request(
+    body: dict[str, Any], resolve: Callable[[Any], Target], limits: ContentLimits | None = None
+) -> ChatRequest:
+    """Validate the request body; ``resolve`` turns ``model`` into a :class:`Target`;
+    ``limits`` bound inline images and files."""
     for name in REFUSED:
         if body.get(name) not in (None, False, [], {}):
             raise APIError(
@@ -172,7 +175,7 @@ def read_request(body: dict[str, Any], resolve: Callable[[Any], Target]) -> Chat
         )
     target = resolve(body.get("model"))
     try:
-        parsed = parse_messages(body.get("messages"))
+        parsed = parse_messages(body.get("messages"), limits)
     except RequestProblem as exc:
         raise APIError(400, str(exc), param=exc.param, code=exc.code) from None
     n = body.get("n")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import time
+import traceback
+import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +22,25 @@ from routerlab.errors import ConfigError, LLMError, RouterlabError
 from routerlab.llm.base import ChatClient
 from routerlab.pool import Pool
 from routerlab.request import RouteRequest
-from routerlab.routers.base import Decision, Router, choose_model
+from routerlab.routers.base import Decision, Router, choose_model, model_within
 from routerlab.server.batching import MicroBatcher, has_batched_inference
 from routerlab.server.cache import DecisionCache, decision_key
 from routerlab.server.config import ROUTER_PREFIX, ServerConfig
 from routerlab.server.protocol import APIError, Routing, Target
+from routerlab.server.redact import backend_name, redact_urls
 from routerlab.server.upstream import ParsedMessages
 
-TRANSIENT_KINDS = frozenset({"timeout", "connection", "rate_limit", "api_error"})
+log = logging.getLogger("routerlab.server")
+
+# Only these failures are worth another upstream attempt: the same request may succeed later.
+# Everything else (4xx, bad input, refusals, invalid output) would fail the same way again.
+TRANSIENT_KINDS = frozenset({"timeout", "connection", "rate_limit"})
+TRANSIENT_STATUS = frozenset({408, 409, 429})
+# Work on prompts longer than this runs in a worker thread, so the event loop keeps serving.
+OFFLOAD_CHARS = 50_000
+# A token is at least one UTF-8 byte, so it is at most 4 characters' worth: prompts this short
+# (times 4) fit every window and are never counted. Per-message framing adds a few tokens.
+TOKENS_PER_MESSAGE = 4
 
 
 class GatewayState:
@@ -111,14 +125,45 @@ class GatewayState:
 
     # -- routing -------------------------------------------------------------------------------
 
-    async def route(self, target: Target, parsed: ParsedMessages, temperature: float) -> Routing:
-        """The decision for a request: cached, micro-batched or asked of the router."""
+    async def prompt_tokens(self, parsed: ParsedMessages, max_output: int | None) -> int | None:
+        """Tokens of every message's text (an upper bound), or None when it cannot matter.
+
+        Short prompts are not counted: 4 characters a token is a bound no tokenizer exceeds, and
+        if even that fits the smallest window, every model fits. Long ones are counted with
+        tiktoken in a worker thread.
+        """
+        texts = parsed.texts
+        chars = sum(len(t) for t in texts)
+        framing = TOKENS_PER_MESSAGE * len(parsed.messages)
+        smallest = min(m.context_window for m in self.pool.models)
+        if 4 * chars + framing + (max_output or 0) <= smallest:
+            return None
+        if chars > OFFLOAD_CHARS:
+            return await asyncio.to_thread(_count_tokens, texts) + framing
+        return _count_tokens(texts) + framing
+
+    async def route(
+        self,
+        target: Target,
+        parsed: ParsedMessages,
+        temperature: float,
+        allowed: Collection[str] | None = None,
+    ) -> Routing:
+        """The decision for a request: cached, micro-batched or asked of the router.
+
+        ``allowed`` (the models whose context window holds the prompt) restricts the choice; a
+        router's pick outside it is replaced through :func:`~routerlab.routers.base.model_within`.
+        """
         if target.router is None:
             assert target.model is not None
             return Routing(None, target.model, None, None, 0.0, 0.0, False, False, None)
         name = target.router
         start = time.perf_counter()
-        key = decision_key(name, parsed.prompt, temperature, parsed.attachments)
+        args = (name, parsed.prompt, temperature, parsed.attachments)
+        if len(parsed.prompt) > OFFLOAD_CHARS:  # hashing megabytes would stall the loop
+            key = await asyncio.to_thread(decision_key, *args)
+        else:
+            key = decision_key(*args)
         decision = self.cache.get(key)
         hit = decision is not None
         if decision is None:
@@ -127,11 +172,9 @@ class GatewayState:
             try:
                 decision = await self._decide(name, request)
             except Exception as exc:  # the router's failure, not the request's
-                raise APIError(
-                    500, f"router {name!r} failed: {exc}", type="api_error", code="router_error"
-                ) from exc
+                raise internal_error(exc, f"router {name!r} failed", code="router_error") from exc
             self.cache.put(key, decision)
-        return self._apply_knob(target, decision, hit, time.perf_counter() - start)
+        return self._apply_knob(target, decision, hit, time.perf_counter() - start, allowed)
 
     async def _decide(self, name: str, request: RouteRequest) -> Decision:
         batcher = self.batchers.get(name)
@@ -139,7 +182,14 @@ class GatewayState:
             return await batcher.submit(request)
         return await self.routers[name].aroute(request)
 
-    def _apply_knob(self, target: Target, decision: Decision, hit: bool, waited: float) -> Routing:
+    def _apply_knob(
+        self,
+        target: Target,
+        decision: Decision,
+        hit: bool,
+        waited: float,
+        allowed: Collection[str] | None = None,
+    ) -> Routing:
         model, confidence = decision.model, decision.confidence
         if target.knob is not None:
             if decision.scores is None:
@@ -151,6 +201,9 @@ class GatewayState:
                 )
             model = choose_model(decision.scores, self.pool, target.knob)
             confidence = decision.scores.get(model, confidence)
+        if allowed is not None and model not in allowed:  # too small a window for the prompt
+            model = model_within(model, self.pool, allowed, decision.scores, target.knob or 0.0)
+            confidence = decision.scores.get(model) if decision.scores else None
         return Routing(
             router=target.router,
             model=model,
@@ -166,33 +219,53 @@ class GatewayState:
     # -- upstream ------------------------------------------------------------------------------
 
     async def with_retries(self, call: Callable[[], Awaitable[Any]], model: str) -> Any:
-        """Run an upstream call; retry transient failures, then answer 502."""
+        """Run an upstream call; retry transient failures only (connection errors, timeouts,
+        408/409/429/5xx), then answer 502. The request's own faults are a 400 at once."""
         attempts = self.config.retries + 1
         for attempt in range(attempts):
             try:
                 return await asyncio.wait_for(call(), self.config.upstream_timeout_s)
             except ConfigError as exc:  # the client refused the request itself
-                raise APIError(400, str(exc)) from exc
+                raise APIError(400, self.public(str(exc))) from exc
             except Exception as exc:
-                if isinstance(exc, LLMError) and not _transient(exc):
-                    raise _upstream_rejection(exc, model) from exc
+                if _unencodable(exc):
+                    raise APIError(
+                        400,
+                        "The request holds text that cannot be encoded as UTF-8 (a lone "
+                        "surrogate?); send valid Unicode text.",
+                        param="messages",
+                        code="invalid_text",
+                    ) from exc
+                if not is_transient(exc):
+                    if isinstance(exc, LLMError):
+                        raise _upstream_rejection(exc, model, self.public(str(exc))) from exc
+                    raise  # not the upstream's answer: a bug, answered as a 500 with an id
                 if attempt + 1 == attempts:
                     raise APIError(
                         502,
                         f"upstream call to {model!r} failed after {attempts} attempt(s): "
-                        f"{describe_error(exc)}",
+                        f"{self.public(describe_error(exc))}",
                         type="api_error",
                         code="upstream_error",
                     ) from exc
                 await asyncio.sleep(self.config.retry_backoff_s * 2**attempt)
         raise AssertionError("unreachable")
 
+    def public(self, text: str) -> str:
+        """``text`` fit for a client: the upstream named by its backend name, not its URL, and
+        any other URL without credentials."""
+        backend = getattr(self.client, "backend", "")
+        if backend:
+            for shown in (backend, redact_urls(backend)):  # raw, or already redacted
+                text = text.replace(shown, backend_name(backend))
+        return redact_urls(text)
+
     def stats(self) -> dict[str, Any]:
         """What ``/health`` shows to a caller with the token."""
         return {
             "status": "ok",
             "uptime_s": round(time.time() - self.started, 3),
-            "backend": getattr(self.client, "backend", type(self.client).__name__),
+            "backend": backend_name(getattr(self.client, "backend", type(self.client).__name__)),
             "stand_in": bool(getattr(self.client, "stand_in", False)),
             "models": self.pool.names,
             "routers": [ROUTER_PREFIX + name for name in self.routers],
@@ -211,22 +284,78 @@ class GatewayState:
             await batcher.aclose()
 
 
-def _transient(exc: LLMError) -> bool:
-    if exc.kind not in TRANSIENT_KINDS:
-        return False
-    return exc.status is None or exc.status >= 500 or exc.status == 429
+def is_transient(exc: BaseException) -> bool:
+    """Whether another attempt may succeed: connection errors, timeouts, 408/409/429 and 5xx."""
+    if isinstance(exc, LLMError):
+        if exc.kind in TRANSIENT_KINDS:
+            return True
+        return exc.status is not None and (exc.status in TRANSIENT_STATUS or exc.status >= 500)
+    if isinstance(exc, TimeoutError | OSError):  # asyncio timeouts, refused/reset sockets
+        return True
+    # httpx's (and httpx2's) transport errors, recognised without importing either
+    return any(c.__name__ in ("TransportError", "TimeoutException") for c in type(exc).__mro__)
 
 
-def _upstream_rejection(exc: LLMError, model: str) -> APIError:
-    """A non-transient upstream error: the request's fault (4xx) -> 400, otherwise 502."""
+def _unencodable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) says the request's text cannot be encoded."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, UnicodeError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _upstream_rejection(exc: LLMError, model: str, message: str) -> APIError:
+    """A non-transient upstream error: the request's fault (4xx) -> 400, otherwise 502.
+
+    ``message`` is the error's client-safe text (:meth:`GatewayState.public`).
+    """
     if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403):
-        return APIError(400, f"upstream rejected the request to {model!r}: {exc}")
+        return APIError(400, f"upstream rejected the request to {model!r}: {message}")
     return APIError(
-        502, f"upstream call to {model!r} failed: {exc}", type="api_error", code="upstream_error"
+        502,
+        f"upstream call to {model!r} failed: {message}",
+        type="api_error",
+        code="upstream_error",
     )
 
 
 def describe_error(exc: BaseException) -> str:
+    """A one-line, credential-free description of an upstream failure."""
     if isinstance(exc, TimeoutError):
         return "timed out"
-    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, RouterlabError) else str(exc)
+    text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RouterlabError) else str(exc)
+    return redact_urls(text)
+
+
+def new_request_id() -> str:
+    return f"req_{uuid.uuid4().hex[:24]}"
+
+
+def internal_error(
+    exc: BaseException, what: str = "internal error", *, code: str | None = None
+) -> APIError:
+    """A 500 that tells the client only a request id; the details go to the server log."""
+    request_id = new_request_id()
+    details = "".join(traceback.format_exception(exc))
+    log.error("%s (request id %s):\n%s", what, request_id, redact_urls(details).rstrip())
+    return APIError(
+        500,
+        f"internal error; request id {request_id}",
+        type="api_error",
+        code=code or "internal_error",
+    )
+
+
+def _count_tokens(texts: Sequence[str]) -> int:
+    from routerlab.tokens import TokenizerUnavailableError, count_tokens
+
+    text = "\n".join(texts)
+    try:
+        return count_tokens(text)
+    except TokenizerUnavailableError:  # cannot count: every UTF-8 byte a token is an upper bound
+        log.warning("no tokenizer; bounding prompt tokens by UTF-8 bytes")
+        return len(text.encode("utf-8", "replace"))

@@ -7,18 +7,37 @@ prompt a router sees. Capability checks and parameters are :mod:`routerlab.gatew
 
 from __future__ import annotations
 
+import binascii
+import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from routerlab.features import attachment_kind
+from routerlab.filetypes import (
+    IMAGE_MEDIA_TYPES,
+    PDF_MEDIA_TYPE,
+    file_name_problem,
+    sniff_media_type,
+)
 from routerlab.gateway import CheckedFile
 
 ALLOWED_ROLES = ("system", "developer", "user", "assistant", "tool")
 ALLOWED_PARTS = ("text", "image_url", "file")
 _IMAGE_SUFFIX = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
                  "image/webp": ".webp"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ContentLimits:
+    """What inline content parts may be (the server config's ``max_*_bytes`` and host rule)."""
+
+    max_image_bytes: int = 20_000_000
+    max_file_bytes: int = 32_000_000
+    allow_private_image_hosts: bool = False
 
 
 class RequestProblem(ValueError):
@@ -39,10 +58,16 @@ class ParsedMessages:
     attachments: tuple[str, ...]  # pseudo file names of the last user turn's parts (kind by suffix)
     has_images: bool  # anywhere in the conversation
     has_files: bool
+    texts: tuple[str, ...] = ()  # every message's text, for the context-window check
 
 
-def parse_messages(raw: Any) -> ParsedMessages:
-    """Validate ``messages`` (OpenAI chat format); raise :class:`RequestProblem` naming the field."""
+def parse_messages(raw: Any, limits: ContentLimits | None = None) -> ParsedMessages:
+    """Validate ``messages`` (OpenAI chat format); raise :class:`RequestProblem` naming the field.
+
+    Image and file parts are checked against ``limits`` (see :func:`check_image_url` and
+    :func:`check_file_part`).
+    """
+    limits = limits or ContentLimits()
     if raw is None:
         raise RequestProblem(
             "Missing required parameter: 'messages'.",
@@ -54,6 +79,7 @@ def parse_messages(raw: Any) -> ParsedMessages:
             "'messages' must be a non-empty array of {role, content} objects.", param="messages"
         )
     has_images = has_files = False
+    texts: list[str] = []
     for i, message in enumerate(raw):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
@@ -70,6 +96,7 @@ def parse_messages(raw: Any) -> ParsedMessages:
         if content is None and role == "assistant":
             continue  # assistant turns may carry only tool calls
         if isinstance(content, str):
+            texts.append(content)
             continue
         if not isinstance(content, list):
             raise RequestProblem(
@@ -85,14 +112,16 @@ def parse_messages(raw: Any) -> ParsedMessages:
                     param=f"{where}.content[{j}].type",
                     code="unsupported_content_part",
                 )
-            _check_part(part, kind, f"{where}.content[{j}]")
+            _check_part(part, kind, f"{where}.content[{j}]", limits)
+            if kind == "text":
+                texts.append(part["text"])
             has_images |= kind == "image_url"
             has_files |= kind == "file"
     prompt, attachments = _routed_prompt(raw)
-    return ParsedMessages(raw, prompt, attachments, has_images, has_files)
+    return ParsedMessages(raw, prompt, attachments, has_images, has_files, tuple(texts))
 
 
-def _check_part(part: dict[str, Any], kind: str, where: str) -> None:
+def _check_part(part: dict[str, Any], kind: str, where: str, limits: ContentLimits) -> None:
     if kind == "text" and not isinstance(part.get("text"), str):
         raise RequestProblem(f"{where}.text must be a string.", param=f"{where}.text")
     if kind == "image_url":
@@ -102,6 +131,7 @@ def _check_part(part: dict[str, Any], kind: str, where: str) -> None:
                 f"{where}.image_url must be an object with a 'url' (https or data URL).",
                 param=f"{where}.image_url",
             )
+        check_image_url(image["url"], f"{where}.image_url.url", limits)
     if kind == "file":
         file = part.get("file")
         if not isinstance(file, dict) or not (file.get("file_data") or file.get("file_id")):
@@ -109,6 +139,147 @@ def _check_part(part: dict[str, Any], kind: str, where: str) -> None:
                 f"{where}.file must be an object with 'file_data' (a data URL) or 'file_id'.",
                 param=f"{where}.file",
             )
+        check_file_part(file, f"{where}.file", limits)
+
+
+def check_image_url(url: str, param: str, limits: ContentLimits) -> None:
+    """An ``image_url`` is ``https:`` (not to localhost or a private address unless allowed) or
+    ``data:image/<png|jpeg|gif|webp>;base64,`` with valid base64 whose bytes are that type."""
+    scheme = url[: url.find(":") + 1].lower() if ":" in url else ""
+    if scheme == "data:":
+        declared, data = _data_url(url, param, limits.max_image_bytes, "image")
+        if declared not in IMAGE_MEDIA_TYPES:
+            raise RequestProblem(
+                f"{param}: a data URL image must be one of {', '.join(IMAGE_MEDIA_TYPES)}, "
+                f"got {declared!r}.",
+                param=param,
+                code="invalid_image_url",
+            )
+        _check_magic(data, declared, param, "invalid_image_url")
+        return
+    if scheme != "https:":
+        raise RequestProblem(
+            f"{param}: image URLs must be https: or data:image/...;base64, URLs; "
+            f"{(scheme or 'no scheme')!r} is refused.",
+            param=param,
+            code="invalid_image_url",
+        )
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    if not host:
+        raise RequestProblem(
+            f"{param}: the https image URL has no host.", param=param, code="invalid_image_url"
+        )
+    if not limits.allow_private_image_hosts and is_private_host(host):
+        raise RequestProblem(
+            f"{param}: the image host {host!r} is local or private; only public hosts are "
+            "allowed (allow_private_image_hosts in the [server] config).",
+            param=param,
+            code="invalid_image_url",
+        )
+
+
+def check_file_part(file: dict[str, Any], param: str, limits: ContentLimits) -> None:
+    """A ``file`` part: a plain ``filename``, ``file_data`` a base64 PDF data URL within the
+    size limit; a ``file_id`` (an upload the upstream already holds) passes as it is."""
+    name = file.get("filename")
+    if name is not None:
+        problem = file_name_problem(name) if isinstance(name, str) else "it is not a string"
+        if problem:
+            raise RequestProblem(
+                f"{param}.filename is refused: {problem}.",
+                param=f"{param}.filename",
+                code="invalid_file",
+            )
+    file_id = file.get("file_id")
+    if file_id is not None and not isinstance(file_id, str):
+        raise RequestProblem(f"{param}.file_id must be a string.", param=f"{param}.file_id")
+    data_url = file.get("file_data")
+    if data_url is None:
+        return
+    where = f"{param}.file_data"
+    if not isinstance(data_url, str) or not data_url[:5].lower() == "data:":
+        raise RequestProblem(
+            f"{where} must be a data URL: data:{PDF_MEDIA_TYPE};base64,<base64 bytes>.",
+            param=where,
+            code="invalid_file",
+        )
+    declared, data = _data_url(data_url, where, limits.max_file_bytes, "file")
+    if declared != PDF_MEDIA_TYPE:
+        raise RequestProblem(
+            f"{where}: file parts carry PDF ({PDF_MEDIA_TYPE}), got {declared!r}.",
+            param=where,
+            code="invalid_file",
+        )
+    _check_magic(data, declared, where, "invalid_file")
+
+
+def is_private_host(host: str) -> bool:
+    """True for ``localhost`` names and IP literals that are not globally routable (loopback,
+    private, link-local, reserved, unspecified), including legacy forms such as ``127.1``."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        try:  # inet_aton takes what many HTTP clients resolve: 127.1, 0x7f.0.0.1, 2130706433
+            address = ipaddress.ip_address(socket.inet_aton(name))
+        except (OSError, ValueError):
+            return False  # a DNS name; where it points is the upstream's business
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+def _data_url(url: str, param: str, max_bytes: int, what: str) -> tuple[str, bytes]:
+    """(declared media type, decoded bytes) of a ``data:<type>;base64,<data>`` URL."""
+    head, comma, payload = url.partition(",")
+    media = head[5:].lower()
+    if not comma or not media.endswith(";base64"):
+        raise RequestProblem(
+            f"{param}: the data URL must be base64: data:<media type>;base64,<data>.",
+            param=param,
+            code=f"invalid_{what}" if what == "file" else "invalid_image_url",
+        )
+    declared = media[: -len(";base64")]
+    code = "invalid_file" if what == "file" else "invalid_image_url"
+    if len(payload) // 4 * 3 > max_bytes + 2:  # before decoding anything
+        raise RequestProblem(
+            f"{param}: the {what} is larger than the limit of {max_bytes:,} bytes "
+            f"(max_{what}_bytes in the [server] config).",
+            param=param,
+            code=code,
+        )
+    try:
+        data = binascii.a2b_base64(payload, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise RequestProblem(
+            f"{param}: the data URL's payload is not valid base64.", param=param, code=code
+        ) from None
+    if not data:
+        raise RequestProblem(f"{param}: the data URL is empty.", param=param, code=code)
+    if len(data) > max_bytes:
+        raise RequestProblem(
+            f"{param}: the {what} is {len(data):,} bytes; the limit is {max_bytes:,} "
+            f"(max_{what}_bytes in the [server] config).",
+            param=param,
+            code=code,
+        )
+    return declared, data
+
+
+def _check_magic(data: bytes, declared: str, param: str, code: str) -> None:
+    actual = sniff_media_type(data[:16])
+    if actual != declared:
+        found = f"they are {actual}" if actual else "they match no supported type"
+        raise RequestProblem(
+            f"{param}: declared as {declared} but its bytes are not ({found}).",
+            param=param,
+            code=code,
+        )
 
 
 def _routed_prompt(messages: Sequence[dict[str, Any]]) -> tuple[str, tuple[str, ...]]:
