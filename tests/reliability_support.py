@@ -254,21 +254,6 @@ def server_toml(settings: dict[str, Any], router_options: dict[str, dict[str, An
     return "\n".join(lines) + "\n"
 
 
-def config_fields() -> set[str]:
-    """The ``[server]`` keys this version of the gateway accepts (limits are added over time)."""
-    from dataclasses import fields
-
-    from routerlab.server.config import ServerConfig
-
-    return {f.name for f in fields(ServerConfig)}
-
-
-def supported(settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` less the keys this gateway version does not know (it would refuse to start)."""
-    known = config_fields()
-    return {key: value for key, value in settings.items() if key in known}
-
-
 @dataclass
 class Gateway:
     """``routerlab serve`` running in a child process; its output goes to ``log_path``."""

@@ -437,3 +437,60 @@ def test_serve_binary_replay_file(files, capsys, no_server):
     assert main(["serve", "--profile", "offline", "--replay", str(files["binary.csv"])]) == 2
     one_line_error(capsys, "serve", "replay file", "binary, not UTF-8")
     assert no_server == []
+
+
+# -- route: context windows apply to --decision-only too ---------------------------------------
+
+WINDOW_POOL = """
+[models."tiny"]
+order = 0
+input = 0.1
+cached_input = 0.025
+output = 0.4
+context_window = 64
+description = "tiny"
+
+[models."big"]
+order = 1
+input = 2.0
+cached_input = 0.5
+output = 8.0
+context_window = 600
+description = "big"
+
+[models."deep"]
+order = 2
+input = 1.0
+cached_input = 0.25
+output = 4.0
+context_window = 2000
+reasoning = true
+temperature = false
+description = "deep"
+"""
+WORDS = " ".join(f"word{i}" for i in range(200))  # about 400 o200k tokens
+
+
+@pytest.fixture
+def window_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "pool.toml"
+    path.write_text(WINDOW_POOL)
+    monkeypatch.setenv("ROUTERLAB_POOL", str(path))
+    return path
+
+
+def test_route_decision_only_keeps_to_models_whose_window_fits(window_pool, capsys):
+    # `fixed` names the strongest general model, big (600 tokens): with 500 output tokens the
+    # ~400-token prompt no longer fits, so the decision moves to deep (2,000 tokens).
+    args = ["route", WORDS, "--router", "fixed", "--decision-only", "--profile", "offline"]
+    assert main([*args, "--json"]) == 0
+    assert '"model": "big"' in capsys.readouterr().out
+    assert main([*args, "--json", "--max-tokens", "500"]) == 0
+    out = capsys.readouterr().out
+    assert '"model": "deep"' in out and '"context_window_replaced": "big"' in out
+
+
+def test_route_decision_only_refuses_a_prompt_no_window_holds(window_pool, capsys):
+    args = ["route", WORDS * 6, "--router", "fixed", "--decision-only", "--profile", "offline"]
+    assert main(args) == 2
+    one_line_error(capsys, "route", "largest is 2,000 tokens (deep)")

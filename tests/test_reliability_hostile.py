@@ -40,7 +40,6 @@ from reliability_support import (
     recording_upstream,
     request_bytes,
     running_gateway,
-    supported,
 )
 
 NANO = "gpt-4.1-nano"  # a vision + pdf model of the default pool: content checks are the gateway's
@@ -50,12 +49,13 @@ PNG_1X1 = base64.b64decode(
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-# Limits of the [server] table set low enough to test quickly (keys this version does not know
-# are left out, and their tests then exercise the defaults).
-LIMITS = supported(
-    {"max_body_bytes": 8 * 1024 * 1024, "client_body_timeout_s": 1.0, "keepalive_timeout_s": 1.0}
-)
-BODY_LIMIT = int(LIMITS.get("max_body_bytes", 20 * 1024 * 1024))
+# Limits of the [server] table set low enough to test quickly.
+LIMITS = {
+    "max_body_bytes": 8 * 1024 * 1024,
+    "client_body_timeout_s": 1.0,
+    "keepalive_timeout_s": 1.0,
+}
+BODY_LIMIT = LIMITS["max_body_bytes"]
 
 
 def b64(data: bytes) -> str:

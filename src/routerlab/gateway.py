@@ -337,7 +337,7 @@ class Gateway:
     def __init__(
         self,
         pool: Pool,
-        client: ChatClient,
+        client: ChatClient | None,
         router: Router | None = None,
         *,
         max_output_tokens: int | None = None,
@@ -377,6 +377,8 @@ class Gateway:
         self, request: RouteRequest, model: str, files: Sequence[CheckedFile] | None = None
     ) -> ChatResult[Any]:
         """One answering call to ``model`` (files validated before anything is sent)."""
+        if self.client is None:
+            raise ConfigError("this gateway only decides (client=None); pass a client to answer")
         messages = await self.build_messages(request, model, files)
         params = call_params(self.pool, model, request.temperature, self._cap(model))
         return await self.client.acomplete(model, messages, **params)
@@ -443,21 +445,30 @@ class Gateway:
         (:func:`~routerlab.routers.base.model_within`), and a prompt no model holds raises
         :class:`~routerlab.pool.ContextWindowError` before any call.
         """
-        if self.router is None:
-            raise ConfigError("this gateway has no router; pass router=... or use aanswer()")
         req = _as_request(request)
         start = time.perf_counter()
-        files = check_files(req.files, self.max_file_bytes)  # before the judge's call too
-        for f in files:  # at least one pool model must read it, or routing is pointless
-            if not any(_reads(m, f.kind) for m in self.pool.models):
-                check_capability(self.pool, self.pool.names[0], [f])
-        allowed = self.fitting_models(await self.prompt_tokens(req))
-        decision = fit_decision(await self.router.aroute(req), self.pool, allowed)
+        decision, files = await self._adecide(req)
         result = await self.acall(req, decision.model, files)
         total = time.perf_counter() - start
         return _response(
             result, decision.model, decision.router, decision, decision.cost_usd, total
         )
+
+    async def adecide(self, request: RouteRequest | str) -> Decision:
+        """The router's decision under the gateway's rules (files checked, context windows
+        respected), without answering: what ``routerlab route --decision-only`` shows."""
+        decision, _ = await self._adecide(_as_request(request))
+        return decision
+
+    async def _adecide(self, req: RouteRequest) -> tuple[Decision, list[CheckedFile]]:
+        if self.router is None:
+            raise ConfigError("this gateway has no router; pass router=... or use aanswer()")
+        files = check_files(req.files, self.max_file_bytes)  # before the judge's call too
+        for f in files:  # at least one pool model must read it, or routing is pointless
+            if not any(_reads(m, f.kind) for m in self.pool.models):
+                check_capability(self.pool, self.pool.names[0], [f])
+        allowed = self.fitting_models(await self.prompt_tokens(req))
+        return fit_decision(await self.router.aroute(req), self.pool, allowed), files
 
     async def asafe(self, request: RouteRequest | str, model: str | None = None) -> RoutedResponse:
         """Like :meth:`aroute` (or :meth:`aanswer` with ``model``) but never raises: a failure

@@ -76,6 +76,7 @@ def build_router(args: argparse.Namespace, pool: Any, client: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from routerlab.asyncutil import run_sync
     from routerlab.gateway import Gateway, check_files
     from routerlab.llm import make_client
     from routerlab.pool import load_pool
@@ -96,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
 
     router = build_router(args, pool, client)
     if args.decision_only:
-        decision = router.route(request)
+        # The same rules as answering (files, context windows), minus the answering call.
+        decider = Gateway(pool, None, router, max_output_tokens=args.max_tokens)
+        decision = run_sync(decider.adecide(request))
         record: dict[str, Any] = {"profile": profile.value, "decision": _decision(decision)}
         stand_in = bool(decision.details.get("judge_stand_in"))
     else:

@@ -77,8 +77,15 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     # One worker and no access log: routers, the cache and batching live in this process, and
-    # per-request logging would cost more than the gateway's own work.
+    # per-request logging would cost more than the gateway's own work. The config's connection
+    # limits (idle keep-alive) go to uvicorn itself.
     uvicorn.run(
-        app, host=config.host, port=config.port, workers=1, access_log=False, log_level="warning"
+        app,
+        host=config.host,
+        port=config.port,
+        workers=1,
+        access_log=False,
+        log_level="warning",
+        **config.uvicorn_options(),
     )
     return 0
