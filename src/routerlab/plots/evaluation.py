@@ -155,12 +155,8 @@ def usage_bars(evaluation: Evaluation, level: str = "cpt80") -> Figure:
     ]
     groups = [(title, frame) for title, frame in groups if len(frame)]
     heights = [len(frame) for _, frame in groups]
-    fig, axes = subplots(
-        len(groups),
-        1,
-        figsize=(8.5, 0.45 * sum(heights) + 1.2 * len(groups) + 1.0),
-        gridspec_kw={"height_ratios": heights},
-    )
+    fig = Figure(figsize=(8.5, 0.45 * sum(heights) + 1.2 * len(groups) + 1.0))
+    axes = fig.subplots(len(groups), 1, gridspec_kw={"height_ratios": heights})
     axes = np.atleast_1d(axes)
     for ax, (title, frame) in zip(axes, groups, strict=True):
         curve = (frame["kind"] == "curve").to_numpy()
