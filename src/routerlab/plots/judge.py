@@ -81,9 +81,9 @@ def usage_accuracy_figure(
         for a, n in zip(summary["accuracy"], summary["questions"], strict=True)
     ]
     acc_pct = 100 * summary["accuracy"].to_numpy(dtype=float)
-    err = [
-        [acc_pct[i] - 100 * lo for i, (lo, _) in enumerate(bounds)],
-        [100 * hi - acc_pct[i] for i, (_, hi) in enumerate(bounds)],
+    err = [  # clipped: rounding can make a bound cross the point by 1e-15
+        [max(0.0, acc_pct[i] - 100 * lo) for i, (lo, _) in enumerate(bounds)],
+        [max(0.0, 100 * hi - acc_pct[i]) for i, (_, hi) in enumerate(bounds)],
     ]
     right.barh(
         summary["approach"],

@@ -43,6 +43,8 @@ _SPARE = (
     "#969696",
 )
 DIAGONAL_COLOUR = "#4d4d4d"
+LABELING_A = "#3182bd"  # the study's reference labels
+LABELING_B = "#e6550d"  # the judge's labels
 
 
 def _spare(name: str) -> str:
