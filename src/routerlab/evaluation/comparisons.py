@@ -60,11 +60,13 @@ def seed_spread(
     held_out_fraction: float = 1.0,
     cv_folds: int = CV_FOLDS,
     c_grid: Sequence[float] = C_GRID,
+    exclude_rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per seed, router and grid (``full``, ``qcut10``): ``apgr`` and ``cpt50``.
 
     Each seed draws its own training and held-out rows (:func:`split_rows`); the in-domain
     variants select and fit inside that seed's training rows only; random uses that seed.
+    ``exclude_rows`` leave every seed's held-out rows (as in :func:`run_evaluation`).
     """
     allowed = ("random", "length", TEXT_ONLY, WITH_SUBJECT)
     unknown = [r for r in routers if r not in allowed]
@@ -76,6 +78,8 @@ def seed_spread(
     rows = []
     for seed in seeds:
         train, test = split_rows(len(table), train_rows, seed, held_out_fraction)
+        if exclude_rows is not None and len(exclude_rows):
+            test = np.setdiff1d(test, np.asarray(exclude_rows, dtype=int))
         test_table = table.subset(test)
         pair = PairOutcomes.from_table(test_table, strong, weak)
         for name in routers:
