@@ -33,8 +33,10 @@ def test_json_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert records["oracle"]["apgr"] > records["length"]["apgr"] > 0.5
     assert records["always-weak"]["strong_share"] == 0.0
     assert records["always-weak"]["apgr"] is None  # a fixed router has no curve
-    for key in ("apgr", "cpt50", "cpt80", "auc", "accuracy", "strong_share"):
+    for key in ("apgr", "cpt50", "cpt80", "auc", "accuracy", "strong_share", "apgr_qcut10"):
         assert key in records["length"]
+    # headline metrics carry a bootstrap 95 % interval
+    assert records["length"]["apgr_lo"] <= records["length"]["apgr"] <= records["length"]["apgr_hi"]
     assert any("strong = strong_model" in n for n in out["notes"])  # the more accurate one
 
 

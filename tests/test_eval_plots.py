@@ -44,8 +44,29 @@ def test_every_plot_returns_a_figure() -> None:
         ),
     ]
     assert all(isinstance(f, Figure) for f in figures)
-    line_labels = [line.get_label() for line in figures[0].axes[0].get_lines()]
+    lines = figures[0].axes[0].get_lines()
+    line_labels = [line.get_label() for line in lines]
     assert any(label.startswith("oracle") for label in line_labels)
+    # the random diagonal is drawn on top of every curve, in its own colour
+    diagonal = next(line for line in lines if line.get_label().startswith("random in expectation"))
+    assert diagonal.get_zorder() > max(line.get_zorder() for line in lines if line is not diagonal)
+    # one colour per router: always-weak (a marker) and random (a curve) differ
+    from matplotlib.colors import to_hex
+
+    from routerlab.plots.palette import router_colour
+
+    random_line = next(line for line in lines if line.get_label().startswith("random:"))
+    assert to_hex(random_line.get_color()) == router_colour("random")
+    weak_marker = next(
+        c for c in figures[0].axes[0].collections if c.get_label().startswith("always-weak")
+    )
+    assert to_hex(weak_marker.get_facecolor()[0]) == router_colour("always-weak")
+    assert router_colour("always-weak") != router_colour("random")
+    # usage: share axes stay within [0, 1]; deciding and curve routers in separate panels
+    usage_axes = figures[2].axes
+    assert len(usage_axes) == 2 and all(ax.get_xlim() == (0.0, 1.0) for ax in usage_axes)
+    titles = [ax.get_title(loc="left") for ax in usage_axes]
+    assert "decide" in titles[0] and "curve" in titles[1]
 
 
 def test_save_per_subject_picks_a_learned_router(tmp_path):

@@ -202,3 +202,32 @@ def test_save_load_describe_and_plots(pool, questions, tmp_path):
         assert STAND_IN_NOTE in (
             fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
         )
+
+
+def test_judge_figures_keep_each_runs_own_fixed_baseline(pool, questions):
+    from dataclasses import replace
+
+    from routerlab.harness import mmlu_gateway
+    from routerlab.plots.judge import latency_figure, usage_accuracy_figure
+
+    client = MMLUClient(pool, dict(zip(questions["prompt"], questions["gold"], strict=True)))
+    compact = run_harness(
+        mmlu_gateway(pool, client, CompactJudgeRouter(pool, client)), questions, progress=False
+    )
+    # a second run whose fixed-model answers differ (as the verbose run's did: 20 % vs 30 %)
+    flipped = compact.table.assign(fixed_correct=~compact.table["fixed_correct"].astype(bool))
+    verbose = replace(compact, table=flipped, router="verbose")
+    fig = usage_accuracy_figure([verbose, compact])
+    right = fig.axes[1]
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    fixed = [label for label in labels if label.startswith("fixed")]
+    assert fixed == [
+        f"fixed ({compact.fixed_model}), verbose run",
+        f"fixed ({compact.fixed_model}), compact run",
+    ]
+    widths = {label: bar.get_width() for label, bar in zip(labels, right.patches, strict=False)}
+    assert widths[fixed[1]] == 100 * compact.table["fixed_correct"].mean()
+    assert widths[fixed[0]] == 100 * flipped["fixed_correct"].mean()
+    lat = latency_figure([verbose, compact])
+    ticks = [t.get_text() for t in lat.axes[0].get_yticklabels()]
+    assert sum(t.startswith("fixed") for t in ticks) == 2 and all("(n=" in t for t in ticks)

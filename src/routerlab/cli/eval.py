@@ -70,7 +70,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--features",
         default="subject,length",
-        help="in-domain features, comma-separated: subject, tfidf, minilm, length (default: %(default)s)",
+        help="features of the 'indomain' router (fixed features, C by CV), comma-separated: "
+        "subject, tfidf, minilm, length (default: %(default)s); the indomain-text and "
+        "indomain-subject routers choose theirs by CV",
+    )
+    parser.add_argument(
+        "--cost-prompt",
+        default="auto",
+        choices=("auto", "few-shot", "question"),
+        help="what a prompt's input cost counts: few-shot (question + 5-shot prefix, as the "
+        "RouteLLM MMLU outcomes were recorded), question (the stored text only); auto: few-shot "
+        "for routellm-mmlu, question otherwise (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        help="bootstrap resamples for 95 %% intervals (0: none; default: %(default)s)",
     )
     parser.add_argument(
         "--price",
@@ -169,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
         classifier=classifier,
         decisions=decisions,
         prices=_prices(args.price, table.models),  # type: ignore[arg-type]
+        cost_prompt=args.cost_prompt,
+        bootstrap=args.bootstrap,
     )
     metrics = evaluation.metrics()
     if args.json:

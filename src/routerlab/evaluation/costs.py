@@ -8,6 +8,9 @@ The RouteLLM models are not in the pool, so their prices are parameters. The def
 blended per-token prices the RouteLLM paper used for its cost estimates (Ong et al., 2024,
 "RouteLLM: Learning to Route LLMs with Preference Data", §5: GPT-4 about $24.7 and Mixtral 8x7B
 about $0.24 per 1M tokens, input and output averaged), so input and output share one price here.
+
+What a prompt's input is: the stored text, plus ``prefix_tokens`` when the outcomes were recorded
+with a prefix the table does not store (RouteLLM's MMLU outcomes are 5-shot; see :mod:`.fewshot`).
 """
 
 from __future__ import annotations
@@ -51,8 +54,18 @@ def cost_arrays(
     prices: Mapping[str, ModelPrice] | None = None,
     *,
     output_tokens: int = DEFAULT_OUTPUT_TOKENS,
+    prefix_tokens: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per-prompt USD for each model whose cost can be known (see the module docstring)."""
+    """Per-prompt USD for each model whose cost can be known (see the module docstring).
+
+    ``prefix_tokens`` (one number per row) adds input that was sent but is not in the stored
+    prompt — the few-shot prefix of a 5-shot benchmark (:mod:`.fewshot`) — to estimated token
+    counts; recorded costs and recorded token counts already include it.
+    """
+    if prefix_tokens is not None and np.shape(prefix_tokens) != (len(table),):
+        raise ConfigError(
+            f"prefix_tokens needs one count per row ({len(table)}), got {np.shape(prefix_tokens)}"
+        )
     prices = dict(prices or {})
     out: dict[str, np.ndarray] = {}
     prompt_tokens: np.ndarray | None = None
@@ -71,7 +84,7 @@ def cost_arrays(
                 from routerlab.tokens import count_tokens
 
                 prompt_tokens = np.array([count_tokens(p) for p in table.prompts], dtype=float)
-            p_tok = prompt_tokens
+            p_tok = prompt_tokens if prefix_tokens is None else prompt_tokens + prefix_tokens
         if c_tok is None or not np.isfinite(c_tok).all():
             c_tok = np.full(len(table), float(output_tokens))
         out[model] = (p_tok * price.input + c_tok * price.output) / PER_TOKENS

@@ -12,12 +12,16 @@ logistic regression on standardised features does the predicting. Features (any 
 
 Only the training rows are seen by ``fit``: vocabulary, scaling and the model all come from them.
 
-Measured on the RouteLLM MMLU table (1,500 training rows, seed 0, 12,537 held-out rows): subject +
-length APGR 0.636, subject alone 0.639, MiniLM alone 0.592-0.612, subject + MiniLM 0.599-0.621,
-TF-IDF 0.578-0.585 (C from 0.005 to 0.3) — with so few rows the 384-dimensional embeddings overfit,
-and which subject a question comes from carries most of what is learnable. The default is
-subject + length (it also reads the prompt and is as good within seed noise: 0.636-0.654 over
-seeds 0-3). These comparisons were made on the held-out rows, a mild selection effect.
+Only the training rows are ever used to choose: :func:`select_by_cv` picks the feature set and
+``C`` by k-fold cross-validation (APGR on each fold's validation part) inside the training rows,
+and refuses held-out rows. Two named variants are what the evaluation reports:
+
+* ``indomain-text`` — prompt text only (length, TF-IDF), what a gateway could see;
+* ``indomain-subject`` — may also read the MMLU ``subject`` one-hot, benchmark metadata a gateway
+  never sees (so it is not comparable with routers that read the prompt only).
+
+MiniLM features stay available to :class:`InDomainRouter` but are not in the variants' candidate
+sets: embedding 14k prompts takes ~17 CPU-minutes, and with 1,500 rows they overfit.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from routerlab.errors import ConfigError
 from routerlab.outcomes import OutcomeTable
 
 MAX_TRAIN_ROWS = 1500
+TFIDF_MAX_FEATURES = 2000
 FEATURES = ("subject", "tfidf", "minilm", "length")
 NEED, SAME, HARM = 0, 1, 2
 
@@ -78,6 +83,7 @@ class InDomainRouter:
     _tfidf: Any = field(default=None, init=False, repr=False)
     _subjects: list[str] = field(default_factory=list, init=False, repr=False)
     _scaler: Any = field(default=None, init=False, repr=False)
+    _train_xy: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.features if f not in FEATURES]
@@ -106,25 +112,56 @@ class InDomainRouter:
         if "tfidf" in self.features:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
-            self._tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+            # Capped vocabulary: 1,500 rows cannot support more, and dense blocks stay small.
+            self._tfidf = TfidfVectorizer(
+                ngram_range=(1, 2), min_df=2, max_features=TFIDF_MAX_FEATURES, sublinear_tf=True
+            )
             self._tfidf.fit(sub.prompts)
-        x = self._features(sub)
-        self._scaler = StandardScaler().fit(x)
+        dense, tfidf = self._features(sub)
+        self._scaler = StandardScaler().fit(dense) if dense is not None else None
+        self._train_xy = (self._design(dense, tfidf), y)
         self._model = LogisticRegression(C=self.c, max_iter=2000, random_state=self.seed)
-        self._model.fit(self._scaler.transform(x), y)
+        self._model.fit(*self._train_xy)
+        return self
+
+    def refit_c(self, c: float) -> InDomainRouter:
+        """Refit only the logistic regression with another ``c`` on the same training features
+        (cross-validation over C without recomputing features)."""
+        from sklearn.linear_model import LogisticRegression
+
+        if self._train_xy is None:
+            raise ConfigError("the in-domain router is not trained; call fit() first")
+        if c <= 0:
+            raise ConfigError(f"c must be > 0, got {c}")
+        self.c = c
+        self._model = LogisticRegression(C=c, max_iter=2000, random_state=self.seed)
+        self._model.fit(*self._train_xy)
         return self
 
     def strong_scores(self, table: OutcomeTable) -> np.ndarray:
         """P(need) - P(harm) for every row of ``table`` (pass the held-out subset)."""
         if self._model is None:
             raise ConfigError("the in-domain router is not trained; call fit() first")
-        proba = self._model.predict_proba(self._scaler.transform(self._features(table)))
+        proba = self._model.predict_proba(self._design(*self._features(table)))
         classes = list(self._model.classes_)
         p_need = proba[:, classes.index(NEED)] if NEED in classes else 0.0
         p_harm = proba[:, classes.index(HARM)] if HARM in classes else 0.0
         return np.asarray(p_need - p_harm, dtype=float)
 
-    def _features(self, table: OutcomeTable) -> np.ndarray:
+    def _design(self, dense: np.ndarray | None, tfidf: Any) -> Any:
+        """Standardised dense features beside the raw TF-IDF block (rows already L2-normed;
+        standardising a sparse vocabulary makes the fit slow and ill-conditioned)."""
+        from scipy import sparse
+
+        parts = []
+        if dense is not None:
+            parts.append(sparse.csr_matrix(self._scaler.transform(dense)))
+        if tfidf is not None:
+            parts.append(tfidf)
+        return sparse.hstack(parts, format="csr")
+
+    def _features(self, table: OutcomeTable) -> tuple[np.ndarray | None, Any]:
+        """(dense block: subject, MiniLM, length — or None; sparse TF-IDF block — or None)."""
         blocks: list[np.ndarray] = []
         prompts = table.prompts
         if "subject" in self.features:
@@ -134,12 +171,148 @@ class InDomainRouter:
                 if s in index:  # a subject unseen in training gets all zeros
                     onehot[r, index[s]] = 1.0
             blocks.append(onehot)
-        if "tfidf" in self.features:
-            blocks.append(self._tfidf.transform(prompts).toarray().astype(np.float32))
         if "minilm" in self.features:
             from routerlab.evaluation.embeddings import embed
 
             blocks.append(embed(prompts, model=self.encoder, cache_dir=self.cache_dir))
         if "length" in self.features:
             blocks.append(np.log1p([[len(p)] for p in prompts]).astype(np.float32))
-        return np.hstack(blocks)
+        tfidf = self._tfidf.transform(prompts) if "tfidf" in self.features else None
+        return (np.hstack(blocks) if blocks else None), tfidf
+
+
+# ----------------------------------------------------------------------------- selection by CV
+
+TEXT_ONLY = "indomain-text"
+WITH_SUBJECT = "indomain-subject"
+VARIANTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    # candidate feature sets, simplest first (ties go to the simpler one)
+    TEXT_ONLY: (("length",), ("tfidf",), ("length", "tfidf")),
+    WITH_SUBJECT: (("subject",), ("subject", "length"), ("subject", "length", "tfidf")),
+}
+VARIANT_LABELS = {
+    TEXT_ONLY: "in-domain, prompt text only",
+    WITH_SUBJECT: "in-domain + subject (reads benchmark metadata a gateway never sees)",
+    "indomain": "in-domain, fixed features",
+}
+C_GRID = (0.01, 0.1, 1.0, 10.0)  # the TF-IDF block is unscaled, so it needs the larger values
+CV_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What cross-validation inside the training rows chose, and every candidate's CV APGR."""
+
+    features: tuple[str, ...]
+    c: float
+    cv_apgr: float
+    candidates: Any  # pd.DataFrame: features, c, cv_apgr (mean over folds), cv_apgr_std
+
+
+def check_disjoint(train_rows: np.ndarray, held_out_rows: np.ndarray | None) -> None:
+    """Refuse a training set that shares rows with the held-out set."""
+    if held_out_rows is None:
+        return
+    shared = np.intersect1d(np.asarray(train_rows, dtype=int), np.asarray(held_out_rows, dtype=int))
+    if len(shared):
+        raise ConfigError(
+            f"{len(shared)} training rows are also held-out rows (e.g. {shared[:3].tolist()}); "
+            "selection and fitting may read training rows only"
+        )
+
+
+def select_by_cv(
+    table: OutcomeTable,
+    train_rows: np.ndarray,
+    strong: str,
+    weak: str,
+    *,
+    candidates: Sequence[Sequence[str]],
+    c_grid: Sequence[float] = C_GRID,
+    folds: int = CV_FOLDS,
+    seed: int = 0,
+    held_out_rows: np.ndarray | None = None,
+) -> Selection:
+    """Choose features and C by ``folds``-fold CV on ``train_rows`` only (APGR, full grid).
+
+    Only ``table.subset(train_rows)`` is ever built here; ``held_out_rows``, when given, is used
+    for one thing: to refuse a ``train_rows`` that overlaps it.
+    """
+    import pandas as pd
+    from sklearn.model_selection import StratifiedKFold
+
+    from routerlab.evaluation.scoring import PairOutcomes, curve_metrics, threshold_curve
+
+    train_rows = np.asarray(train_rows, dtype=int)
+    check_disjoint(train_rows, held_out_rows)
+    if not candidates or not c_grid:
+        raise ConfigError("select_by_cv needs at least one feature set and one C")
+    if folds < 2:
+        raise ConfigError(f"folds must be >= 2, got {folds}")
+    sub = table.subset(train_rows)
+    y = gain_labels(sub.outcomes(strong), sub.outcomes(weak))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = list(splitter.split(np.zeros(len(y)), y))
+    rows = []
+    for features in candidates:
+        per_c: dict[float, list[float]] = {c: [] for c in c_grid}
+        for fit_idx, val_idx in splits:
+            val = sub.subset(val_idx)
+            pair = PairOutcomes.from_table(val, strong, weak)
+            router = InDomainRouter(features=tuple(features), c=c_grid[0], seed=seed)
+            router.fit(sub, fit_idx, strong, weak)
+            for c in c_grid:
+                router.refit_c(c)
+                scores = router.strong_scores(val)
+                per_c[c].append(curve_metrics(threshold_curve(pair, scores))["apgr"])
+        for c, values in per_c.items():
+            rows.append(
+                {
+                    "features": "+".join(features),
+                    "c": c,
+                    "cv_apgr": float(np.mean(values)),
+                    "cv_apgr_std": float(np.std(values)),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    best = frame.iloc[int(frame["cv_apgr"].to_numpy().argmax())]
+    return Selection(
+        tuple(str(best["features"]).split("+")), float(best["c"]), float(best["cv_apgr"]), frame
+    )
+
+
+def fit_selected(
+    table: OutcomeTable,
+    train_rows: np.ndarray,
+    strong: str,
+    weak: str,
+    *,
+    variant: str = TEXT_ONLY,
+    features: Sequence[str] | None = None,
+    c_grid: Sequence[float] = C_GRID,
+    folds: int = CV_FOLDS,
+    seed: int = 0,
+    held_out_rows: np.ndarray | None = None,
+) -> tuple[InDomainRouter, Selection]:
+    """Select by CV (a named ``variant``'s candidates, or the fixed ``features`` with C chosen),
+    then fit the chosen router on all of ``train_rows``."""
+    if features is not None:
+        candidates: Sequence[Sequence[str]] = (tuple(features),)
+    elif variant in VARIANTS:
+        candidates = VARIANTS[variant]
+    else:
+        raise ConfigError(f"unknown in-domain variant {variant!r}; allowed: {', '.join(VARIANTS)}")
+    selection = select_by_cv(
+        table,
+        train_rows,
+        strong,
+        weak,
+        candidates=candidates,
+        c_grid=c_grid,
+        folds=folds,
+        seed=seed,
+        held_out_rows=held_out_rows,
+    )
+    router = InDomainRouter(features=selection.features, c=selection.c, seed=seed)
+    router.fit(table, train_rows, strong, weak)
+    return router, selection

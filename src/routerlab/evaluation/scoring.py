@@ -245,3 +245,126 @@ def oracle_choices(table: OutcomeTable, price_order: Sequence[str] | None = None
     matrix = table.matrix(order)
     # argmax returns the first maximum, i.e. the cheapest model among the best.
     return [order[i] for i in matrix.argmax(axis=1)]
+
+
+# ----------------------------------------------------------------------------- RouteLLM's grid
+
+QCUT_BINS = 10  # RouteLLM's ``--num-results`` default
+GRIDS = ("full", "qcut10")
+
+
+def qcut_thresholds(scores: np.ndarray | Sequence[float], bins: int = QCUT_BINS) -> np.ndarray:
+    """RouteLLM's thresholds: the ``bins + 1`` edges of ``pd.qcut(scores, bins)`` (min, the
+    quantiles at 1/bins, 2/bins, ..., max; linear interpolation, duplicates kept)."""
+    if bins < 1:
+        raise ConfigError(f"bins must be >= 1, got {bins}")
+    s = np.asarray(scores, dtype=float)
+    if len(s) == 0:
+        raise ConfigError("no scores to cut into bins")
+    return np.asarray(np.quantile(s, np.linspace(0.0, 1.0, bins + 1)), dtype=float)
+
+
+def qcut_curve(
+    pair: PairOutcomes, scores: np.ndarray | Sequence[float], bins: int = QCUT_BINS
+) -> pd.DataFrame:
+    """The curve RouteLLM's evaluation draws: one point per qcut edge (:func:`qcut_thresholds`).
+
+    At every edge but the last, prompts with score >= edge go strong; at the last (the maximum)
+    those with score > edge do, i.e. none — so the curve spans shares 0 to 1 in ``bins + 1``
+    points, sorted by share as RouteLLM sorts before its trapezoid. Same columns as
+    :func:`threshold_curve`.
+    """
+    s = np.asarray(scores, dtype=float)
+    if s.shape != (pair.n,):
+        raise ConfigError(f"expected {pair.n} scores (one per prompt), got shape {s.shape}")
+    if not np.isfinite(s).all():
+        raise ConfigError(f"{int((~np.isfinite(s)).sum())} router scores are NaN or infinite")
+    edges = qcut_thresholds(s, bins)
+    rows = []
+    for i, t in enumerate(edges):
+        mask = s > t if i == len(edges) - 1 else s >= t
+        quality = float(np.where(mask, pair.strong_out, pair.weak_out).mean())
+        cost = float("nan")
+        if pair.strong_cost is not None and pair.weak_cost is not None:
+            cost = float(np.mean(np.where(mask, pair.strong_cost, pair.weak_cost)))
+        rows.append((float(t), float(mask.mean()), quality, cost))
+    frame = pd.DataFrame(rows, columns=["threshold", "strong_share", "quality", "cost_per_prompt"])
+    frame = frame.sort_values(["strong_share", "quality"], kind="stable", ignore_index=True)
+    frame.insert(3, "pgr", pgr(frame["quality"].to_numpy(), pair.q_weak, pair.q_strong))
+    return frame
+
+
+def grid_curve(
+    pair: PairOutcomes, scores: np.ndarray | Sequence[float], grid: str = "full"
+) -> pd.DataFrame:
+    """The curve on ``grid``: ``full`` (every unique score) or ``qcut10`` (RouteLLM's deciles)."""
+    if grid == "full":
+        return threshold_curve(pair, scores)
+    if grid == "qcut10":
+        return qcut_curve(pair, scores, QCUT_BINS)
+    raise ConfigError(f"unknown threshold grid {grid!r}; allowed: {', '.join(GRIDS)}")
+
+
+# ----------------------------------------------------------------------------- intervals
+
+
+def bootstrap_curve_metrics(
+    pair: PairOutcomes,
+    scores: np.ndarray | Sequence[float],
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+    grid: str = "full",
+) -> dict[str, float]:
+    """Percentile bootstrap interval of APGR, CPT(50 %), CPT(80 %) and cost at CPT(50 %).
+
+    Prompts are resampled with replacement (scores and outcomes together; the router is fixed),
+    so the interval is the sampling uncertainty of the held-out rows. Keys ``<metric>_lo`` and
+    ``<metric>_hi``; NaN where a resample never reaches the level.
+    """
+    if n_boot < 1:
+        raise ConfigError(f"n_boot must be >= 1, got {n_boot}")
+    s = np.asarray(scores, dtype=float)
+    rng = np.random.default_rng(seed)
+    keys = ("apgr", "cpt50", "cpt80", "cost_cpt50")
+    draws: dict[str, list[float]] = {k: [] for k in keys}
+    for _ in range(n_boot):
+        idx = rng.integers(0, pair.n, pair.n)
+        sub = PairOutcomes(
+            pair.strong,
+            pair.weak,
+            pair.strong_out[idx],
+            pair.weak_out[idx],
+            None if pair.strong_cost is None else pair.strong_cost[idx],
+            None if pair.weak_cost is None else pair.weak_cost[idx],
+        )
+        curve = grid_curve(sub, s[idx], grid)
+        m = curve_metrics(curve)
+        for k in ("apgr", "cpt50", "cpt80"):
+            draws[k].append(m[k])
+        draws["cost_cpt50"].append(
+            float(np.interp(m["cpt50"], curve["strong_share"], curve["cost_per_prompt"]))
+            if np.isfinite(m["cpt50"])
+            else float("nan")
+        )
+    alpha = (1.0 - level) / 2.0
+    out: dict[str, float] = {}
+    for k, values in draws.items():
+        v = np.asarray(values, dtype=float)
+        v = v[np.isfinite(v)]
+        lo, hi = np.quantile(v, [alpha, 1 - alpha]) if len(v) else (np.nan, np.nan)
+        out[f"{k}_lo"], out[f"{k}_hi"] = float(lo), float(hi)
+    return out
+
+
+def bootstrap_mean(
+    values: np.ndarray, *, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of a mean (accuracy or cost per prompt of a fixed router)."""
+    v = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = [float(v[rng.integers(0, len(v), len(v))].mean()) for _ in range(n_boot)]
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [alpha, 1 - alpha])
+    return float(lo), float(hi)

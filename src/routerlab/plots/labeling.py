@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from routerlab.labeling.agreement import Agreement
 from routerlab.plots._figure import subplots
+from routerlab.plots.palette import LABELING_A, LABELING_B
 
 
 def plot_cleaning(report: pd.DataFrame, *, title: str = "Cleaning steps") -> Figure:
@@ -52,12 +53,14 @@ def plot_distributions(result: Agreement, *, note: str = "") -> Figure:
     d = result.distribution
     x = np.arange(len(d))
     fig, ax = subplots(figsize=(6, 3.6))
-    ax.bar(x - 0.2, d[f"{result.name_a}_share"], 0.4, label=result.name_a)
-    ax.bar(x + 0.2, d[f"{result.name_b}_share"], 0.4, label=result.name_b)
+    # Two labelings (not routers): one fixed colour each, so reruns and notebooks agree.
+    ax.bar(x - 0.2, d[f"{result.name_a}_share"], 0.4, label=result.name_a, color=LABELING_A)
+    ax.bar(x + 0.2, d[f"{result.name_b}_share"], 0.4, label=result.name_b, color=LABELING_B)
     ax.set_xticks(x, list(d["label"]))
     ax.set_ylabel("share of prompts")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
-    ax.set_title("Label distribution" + (f"\n{note}" if note else ""), fontsize=9)
+    n = f" (n={result.n})"
+    ax.set_title("Label distribution" + n + (f"\n{note}" if note else ""), fontsize=9)
     fig.tight_layout()
     return fig
