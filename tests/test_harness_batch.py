@@ -75,7 +75,7 @@ async def test_batch_run_resumes_and_matches_the_synchronous_run(pool, server, q
     gateway = _gateway(pool, server)
     sync = run_harness(gateway, questions, fixed_model="gpt-4.1", progress=False)
     state = tmp_path / "compact.batch.json"
-    server.state.batch_polls = 2  # each batch answers "in_progress" twice before completing
+    server.state.batch_polls = 2  # each batch reads "completed" from its 2nd retrieve on
     creates = server.stats["batches.create"]
 
     # first run: submits the decide stage, gives up waiting at once, keeps the batch id

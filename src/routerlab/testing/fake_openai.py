@@ -10,7 +10,7 @@ It answers what routerlab's live profile uses, deterministically and without any
   :data:`FAIL_MARKER` is answered with HTTP 400, so error paths can be exercised.
 * ``/v1/files`` upload, metadata and content download.
 * ``/v1/batches`` create and retrieve: a batch runs every input line through the same chat
-  handler when it is created and completes at once (or after ``batch_polls`` retrieves), writing
+  handler when it is created and completes at once (or at the ``batch_polls``-th retrieve), writing
   an output file with one response per successful line and an error file for the rest.
 
 :class:`FakeOpenAIServer` runs it on 127.0.0.1 in a thread, on a free port, and stops by itself
@@ -200,7 +200,7 @@ def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, by
 class FakeState:
     """What the server holds and has seen (read by tests through :class:`FakeOpenAIServer`)."""
 
-    batch_polls: int = 0  # retrieves a batch answers "in_progress" before it is "completed"
+    batch_polls: int = 0  # a batch reads "completed" from this retrieve on (0: at creation)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     polls: Counter[str] = field(default_factory=Counter)
