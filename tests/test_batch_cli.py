@@ -73,3 +73,21 @@ def test_batch_needs_a_key_or_a_server(monkeypatch, tmp_path, capsys):
     assert main(["batch", "judge", str(prompts), str(tmp_path / "o.csv")]) == 2
     assert "OPENAI_API_KEY" in capsys.readouterr().err
     assert "OPENAI_API_KEY" not in os.environ
+
+
+def test_bad_paths_end_before_anything_is_submitted(server, key, tmp_path, capsys):
+    creates = server.stats["batches.create"]
+    binary = tmp_path / "prompts.csv"
+    binary.write_bytes(b"user_query\n\x00\x01\x02")
+    args = ["--base-url", server.base_url, "--poll", "0"]
+    assert main(["batch", "judge", str(binary), str(tmp_path / "o.csv"), *args]) == 2
+    assert "prompts.csv" in capsys.readouterr().err
+    good = tmp_path / "good.csv"
+    good.write_text("user_query\nhi\n", encoding="utf-8")
+    assert main(["batch", "judge", str(good), str(tmp_path), *args]) == 2  # a folder
+    assert "folder" in capsys.readouterr().err
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    assert main(["batch", "harness", str(afile), *args]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert server.stats["batches.create"] == creates

@@ -20,6 +20,7 @@ output files are kept beside it, so collecting twice costs nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -359,7 +360,8 @@ async def arun_decisions_batch(
         raise ConfigError(f"Batch decisions need a judge router (verbose, compact), got {router!r}")
     backend = backend_label(openai_client)
     unique = list(dict.fromkeys(str(p) for p in prompts))
-    ids = [f"judge:{i}" for i in range(len(unique))]
+    # by content, so the same prompt keeps its id whatever the file's order
+    ids = [f"judge:{hashlib.sha256(p.encode('utf-8')).hexdigest()[:32]}" for p in unique]
     requests = [
         judge_request(router, RouteRequest(prompt=p), cid)
         for p, cid in zip(unique, ids, strict=True)
