@@ -209,3 +209,29 @@ def test_unreadable_and_failed_lines_are_errors_not_crashes():
 def test_progress_line_names_status_and_counts():
     job = BatchJob("batch_1", "file_1", status="in_progress", completed=3, failed=1, total=10)
     assert job.progress_line() == "batch batch_1: in_progress, 3/10 done, 1 failed"
+
+
+async def test_batch_lines_are_the_bodies_the_synchronous_run_sent(
+    pool, server, questions, tmp_path
+):
+    """Compared on the wire: every body the synchronous harness posted is a Batch line body."""
+    server.state.batch_polls = 0
+    for style in ("verbose", "compact"):
+        gateway = _gateway(pool, server, style)
+        server.state.chat_bodies.clear()
+        run_harness(gateway, questions, fixed_model="gpt-4.1", progress=False)
+        sent = server.state.chat_bodies
+        # a failed judge call falls back and the fallback's answer is asked too; all are compared
+        state = tmp_path / f"{style}.batch.json"
+        run = await arun_harness_batch(_sdk(server), gateway, questions, state, poll_s=0)
+        assert run.status == DONE
+        lines = [
+            json.loads(x)["body"]
+            for stage in ("decide", "answer")
+            for x in (tmp_path / f"{style}.{stage}.requests.jsonl").open()
+        ]
+        # the SDK's parse() also sends "stream": false, the API default; nothing else differs
+        assert all(b.pop("stream", False) is False for b in sent)
+        key = lambda body: json.dumps(body, sort_keys=True)  # noqa: E731
+        assert len(sent) == 3 * len(questions)  # judge, routed and fixed answer per question
+        assert sorted(map(key, lines)) == sorted(map(key, sent))

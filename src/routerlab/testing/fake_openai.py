@@ -36,6 +36,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 FAIL_MARKER = "FAKE_OPENAI_FAIL"
+MAX_KEPT = 1000  # chat request bodies kept for inspection (bounded: notebooks make many calls)
 LETTERS = "ABCD"
 
 
@@ -206,6 +207,7 @@ class FakeState:
     polls: Counter[str] = field(default_factory=Counter)
     stats: Counter[str] = field(default_factory=Counter)
     authorization: set[str] = field(default_factory=set)
+    chat_bodies: list[dict[str, Any]] = field(default_factory=list)  # last MAX_KEPT, for tests
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -232,6 +234,8 @@ def create_app(state: FakeState | None = None) -> Any:
     async def chat(request: Request) -> Any:
         body = await request.json()
         fake.stats["chat.completions"] += 1
+        fake.chat_bodies.append(body)
+        del fake.chat_bodies[:-MAX_KEPT]
         status, payload = completion_for(body, completion_id=fake.new_id("chatcmpl"))
         if status != 200 or not body.get("stream"):
             return JSONResponse(payload, status_code=status)
