@@ -235,3 +235,21 @@ async def test_batch_lines_are_the_bodies_the_synchronous_run_sent(
         key = lambda body: json.dumps(body, sort_keys=True)  # noqa: E731
         assert len(sent) == 3 * len(questions)  # judge, routed and fixed answer per question
         assert sorted(map(key, lines)) == sorted(map(key, sent))
+
+
+async def test_a_local_router_decides_here_and_only_answers_go_in_batches(
+    pool, server, questions, tmp_path
+):
+    server.state.batch_polls = 0
+    client = OpenAIClient(pool, base_url=server.base_url, api_key=KEY)
+    gateway = mmlu_gateway(pool, client, make_router("length", pool))
+    sync = run_harness(gateway, questions, progress=False)
+    run = await arun_harness_batch(_sdk(server), gateway, questions, tmp_path / "l.batch.json")
+    assert run.status == DONE
+    decide = (tmp_path / "l.decide.requests.jsonl").read_text().splitlines()
+    assert [json.loads(x)["custom_id"] for x in decide] == [f"fixed:{q}" for q in questions["qid"]]
+    table = run.result.table
+    assert list(table["router_model"]) == list(
+        sync.table["router_model"].fillna(table["router_model"])
+    )
+    assert (table["router_router_cost_usd"] == 0).all()  # a local router costs nothing
