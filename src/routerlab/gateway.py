@@ -379,9 +379,15 @@ class Gateway:
         """One answering call to ``model`` (files validated before anything is sent)."""
         if self.client is None:
             raise ConfigError("this gateway only decides (client=None); pass a client to answer")
-        messages = await self.build_messages(request, model, files)
-        params = call_params(self.pool, model, request.temperature, self._cap(model))
+        messages, params = await self.call_args(request, model, files)
         return await self.client.acomplete(model, messages, **params)
+
+    async def call_args(
+        self, request: RouteRequest, model: str, files: Sequence[CheckedFile] | None = None
+    ) -> tuple[list[Message], dict[str, Any]]:
+        """The answering call's messages and parameters (sent as they are, or in a Batch file)."""
+        messages = await self.build_messages(request, model, files)
+        return messages, call_params(self.pool, model, request.temperature, self._cap(model))
 
     async def prompt_tokens(self, request: RouteRequest) -> int | None:
         """The prompt's tokens, or None when it is too short to exceed any window.

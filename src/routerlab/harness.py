@@ -268,6 +268,29 @@ def _record(prefix: str, response: RoutedResponse, gold: str) -> dict[str, Any]:
     }
 
 
+def question_record(row: Any, routed: RoutedResponse, fixed: RoutedResponse) -> dict[str, Any]:
+    """One row of the per-question table (``row`` has ``qid``, ``subject``, ``gold``); the
+    synchronous and the Batch harness both build their rows here."""
+    record = {"qid": row.qid, "subject": row.subject, "gold": row.gold}
+    record |= _record("router", routed, row.gold)
+    record |= _record("fixed", fixed, row.gold)
+    record["router_fallback"] = routed.fallback
+    record["router_fallback_reason"] = routed.fallback_reason
+    record["stand_in"] = routed.stand_in or fixed.stand_in
+    record["backend"] = routed.backend or fixed.backend
+    return record
+
+
+def question_table(records: Sequence[dict[str, Any]], questions: pd.DataFrame) -> pd.DataFrame:
+    """Records of ``questions`` as a table in the questions' order (others dropped)."""
+    order = {qid: i for i, qid in enumerate(questions["qid"])}
+    table = pd.DataFrame(list(records))
+    if table.empty:
+        return table
+    table = table[table["qid"].isin(order)].sort_values("qid", key=lambda s: s.map(order))
+    return table.reset_index(drop=True)
+
+
 async def arun_harness(
     router_gateway: Gateway,
     questions: pd.DataFrame,
@@ -303,17 +326,11 @@ async def arun_harness(
         async with gate:
             routed = await router_gateway.asafe(request)
             fixed = await router_gateway.asafe(request, fixed_model)
-        record = {"qid": row.qid, "subject": row.subject, "gold": row.gold}
-        record |= _record("router", routed, row.gold)
-        record |= _record("fixed", fixed, row.gold)
-        record["router_fallback"] = routed.fallback
-        record["router_fallback_reason"] = routed.fallback_reason
+        record = question_record(row, routed, fixed)
         for r in (routed, fixed):
             if r.ok:
                 meta["stand_in"] = meta["stand_in"] or r.stand_in
                 meta["backend"] = meta["backend"] or r.backend
-        record["stand_in"] = routed.stand_in or fixed.stand_in
-        record["backend"] = routed.backend or fixed.backend
         if checkpoint is not None:
             async with lock:
                 with Path(checkpoint).open("a", encoding="utf-8") as handle:
@@ -325,11 +342,7 @@ async def arun_harness(
         fresh = await asyncio.gather(*(one(row) for row in todo.itertuples(index=False)))
     finally:
         bar.close()
-    records = list(done.values()) + list(fresh)
-    order = {qid: i for i, qid in enumerate(questions["qid"])}
-    table = pd.DataFrame(records)
-    table = table[table["qid"].isin(order)].sort_values("qid", key=lambda s: s.map(order))
-    table = table.reset_index(drop=True)
+    table = question_table(list(done.values()) + list(fresh), questions)
     if not meta["backend"] and len(table):
         meta["stand_in"] = bool(table["stand_in"].any())
         meta["backend"] = str(table["backend"].iloc[0])

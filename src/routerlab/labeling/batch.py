@@ -8,7 +8,6 @@ messages and the ``response_format`` the openai SDK derives from the label schem
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +17,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from routerlab.batch_api import (
+    ENDPOINT,
+    MAX_BYTES_PER_FILE,
+    MAX_REQUESTS_PER_FILE,
+    TERMINAL,
+    BatchJob,
+    adownload,
+    apoll_batch,
+    asubmit_batch,
+    batch_request,
+    iter_lines,
+    write_batch_files,
+)
 from routerlab.errors import LLMError, RouterlabError
 from routerlab.labeling.checkpoint import ERROR, OK, Checkpoint, normalize_prompt, prompt_key
 from routerlab.labeling.labeler import LabelConfig
@@ -26,10 +38,21 @@ from routerlab.labeling.schema import label_schema, response_format_param
 from routerlab.pool import Pool
 from routerlab.usage import Usage
 
-ENDPOINT = "/v1/chat/completions"
-MAX_REQUESTS_PER_FILE = 50_000  # the Batch API's per-file limits
-MAX_BYTES_PER_FILE = 190 * 1024 * 1024  # under the 200 MB cap, leaving room
-TERMINAL = {"completed", "failed", "expired", "cancelled"}
+__all__ = [
+    "ENDPOINT",
+    "MAX_BYTES_PER_FILE",
+    "MAX_REQUESTS_PER_FILE",
+    "TERMINAL",
+    "BatchJob",
+    "BatchParseResult",
+    "adownload",
+    "apoll_batch",
+    "arun_batch",
+    "asubmit_batch",
+    "build_batch_requests",
+    "parse_batch_output",
+    "write_batch_files",
+]
 
 
 def build_batch_requests(
@@ -62,36 +85,8 @@ def build_batch_requests(
             body["max_tokens"] = out_tokens
         else:
             body["max_completion_tokens"] = out_tokens
-        requests[key] = {"custom_id": key, "method": "POST", "url": ENDPOINT, "body": body}
+        requests[key] = batch_request(key, body)
     return list(requests.values())
-
-
-def write_batch_files(
-    requests: Sequence[Mapping[str, Any]],
-    path: str | Path,
-    *,
-    max_requests: int = MAX_REQUESTS_PER_FILE,
-    max_bytes: int = MAX_BYTES_PER_FILE,
-) -> list[Path]:
-    """Write JSONL request files, split to respect the API limits (``path``, ``path.1``, ...)."""
-    base = Path(path)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    chunks: list[list[str]] = [[]]
-    size = 0
-    for request in requests:
-        line = json.dumps(request, ensure_ascii=False) + "\n"
-        n = len(line.encode("utf-8"))
-        if chunks[-1] and (len(chunks[-1]) >= max_requests or size + n > max_bytes):
-            chunks.append([])
-            size = 0
-        chunks[-1].append(line)
-        size += n
-    paths = []
-    for i, lines in enumerate(chunks):
-        target = base if i == 0 else base.with_name(f"{base.stem}.{i}{base.suffix}")
-        target.write_text("".join(lines), encoding="utf-8")
-        paths.append(target)
-    return paths
 
 
 @dataclass
@@ -104,15 +99,6 @@ class BatchParseResult:
     unknown_ids: int = 0  # custom_id not among the prompts given
     cost_usd: float = 0.0
     messages: list[str] = field(default_factory=list)
-
-
-def _iter_lines(source: str | Path | Iterable[str]) -> Iterable[str]:
-    # A Path is a file to read; a str is the file's text (as downloaded); else an iterable of lines.
-    if isinstance(source, Path):
-        return source.read_text(encoding="utf-8").splitlines()
-    if isinstance(source, str):
-        return source.splitlines()
-    return source  # type: ignore[return-value]
 
 
 def _parse_body(body: Mapping[str, Any], pool: Pool) -> tuple[str | None, str]:
@@ -146,7 +132,7 @@ def parse_batch_output(
     the checkpoint already has a label for are skipped (exactly once).
     """
     result = BatchParseResult()
-    for raw in _iter_lines(source):
+    for raw in iter_lines(source):
         if not raw.strip():
             continue
         line = json.loads(raw)
@@ -192,57 +178,7 @@ def parse_batch_output(
 
 
 # ----------------------------------------------------------------------------- live round trip
-
-
-@dataclass
-class BatchJob:
-    """A submitted batch, saved beside the checkpoint so a re-run polls instead of resubmitting."""
-
-    batch_id: str
-    input_file_id: str
-    status: str = "validating"
-    output_file_id: str | None = None
-    error_file_id: str | None = None
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.__dict__, indent=1), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: Path) -> BatchJob | None:
-        return cls(**json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
-
-
-async def asubmit_batch(openai_client: Any, requests_path: str | Path) -> BatchJob:
-    """Upload a request file and create a batch on ``/v1/chat/completions`` (24 h window)."""
-    with open(requests_path, "rb") as handle:
-        uploaded = await openai_client.files.create(file=handle, purpose="batch")
-    batch = await openai_client.batches.create(
-        input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h"
-    )
-    return BatchJob(batch_id=batch.id, input_file_id=uploaded.id, status=batch.status)
-
-
-async def apoll_batch(
-    openai_client: Any, job: BatchJob, *, poll_s: float = 30.0, timeout_s: float | None = None
-) -> BatchJob:
-    """Poll until the batch ends (completed, failed, expired, cancelled) or ``timeout_s``."""
-    start = time.monotonic()
-    while True:
-        batch = await openai_client.batches.retrieve(job.batch_id)
-        job.status = batch.status
-        job.output_file_id = getattr(batch, "output_file_id", None)
-        job.error_file_id = getattr(batch, "error_file_id", None)
-        if job.status in TERMINAL:
-            return job
-        if timeout_s is not None and time.monotonic() - start > timeout_s:
-            return job
-        await asyncio.sleep(poll_s)
-
-
-async def adownload(openai_client: Any, file_id: str) -> str:
-    """Text of a Batch output or error file."""
-    content = await openai_client.files.content(file_id)
-    return str(content.text)
+# (upload, create, poll and download live in routerlab.batch_api, shared with the harness)
 
 
 async def arun_batch(

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from routerlab.asyncutil import run_sync
 from routerlab.errors import ConfigError, LLMError
 from routerlab.gateway import call_params
-from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.base import ChatClient, ChatResult, Message
 from routerlab.pool import Pool
 from routerlab.prompts import JudgeStyle, judge_messages, tier_models
 from routerlab.request import RouteRequest
@@ -79,20 +79,33 @@ class JudgeRouter(Router):
         req = request if isinstance(request, RouteRequest) else RouteRequest(prompt=request)
         start = time.perf_counter()
         if len(req.prompt) > OFFLOAD_CHARS:  # token counting and regexes over megabytes
-            messages = await asyncio.to_thread(judge_messages, self.style, self.pool, req)
+            messages, params = await asyncio.to_thread(self.call_args, req)
         else:
-            messages = judge_messages(self.style, self.pool, req)
-        params = call_params(self.pool, self.judge_model, self.temperature, self.max_output_tokens)
+            messages, params = self.call_args(req)
         try:
             result: ChatResult[Any] = await self.client.acomplete(
                 self.judge_model, messages, response_format=self.schema, **params
             )
         except LLMError as exc:
-            return self._fallback(self._error_reason(exc), start)
+            return self._fallback(self._error_reason(exc), time.perf_counter() - start)
+        return self.decide(result, time.perf_counter() - start)
+
+    def call_args(self, request: RouteRequest) -> tuple[list[Message], dict[str, Any]]:
+        """The judge call's messages and parameters (sent as they are, or in a Batch file)."""
+        messages = judge_messages(self.style, self.pool, request)
+        params = call_params(self.pool, self.judge_model, self.temperature, self.max_output_tokens)
+        return messages, params
+
+    def decide(self, result: ChatResult[Any], latency_s: float) -> Decision:
+        """The decision a judge's reply makes: its choice, or the fallback and why."""
         parsed, reason = self._read(result)
         if parsed is None:
-            return self._fallback(reason, start, result)
-        return self._decision(parsed, result, start)
+            return self._fallback(reason, latency_s, result)
+        return self._decision(parsed, result, latency_s)
+
+    def failed(self, reason: str, latency_s: float = 0.0) -> Decision:
+        """The fallback decision for a judge call that got no reply (API or batch line error)."""
+        return self._fallback(f"judge {reason}", latency_s)
 
     # ------------------------------------------------------------------ helpers
 
@@ -135,7 +148,7 @@ class JudgeRouter(Router):
             return f"judge output failed the schema: {_clip(str(cause))}"
         return f"judge {exc.kind}: {_clip(str(exc), 300)}"
 
-    def _decision(self, parsed: Any, result: ChatResult[Any], start: float) -> Decision:
+    def _decision(self, parsed: Any, result: ChatResult[Any], latency_s: float) -> Decision:
         details: dict[str, Any] = self._call_details(result)
         if self.style == "verbose":
             choice = parsed.routing_decision
@@ -148,18 +161,18 @@ class JudgeRouter(Router):
             model=model,
             router=self.name,
             confidence=confidence,
-            latency_s=time.perf_counter() - start,
+            latency_s=latency_s,
             cost_usd=result.cost_usd,
             details=details,
         )
 
     def _fallback(
-        self, reason: str, start: float, result: ChatResult[Any] | None = None
+        self, reason: str, latency_s: float, result: ChatResult[Any] | None = None
     ) -> Decision:
         return Decision(
             model=self.fallback_model,
             router=self.name,
-            latency_s=time.perf_counter() - start,
+            latency_s=latency_s,
             cost_usd=result.cost_usd if result is not None else 0.0,  # a bad answer is still billed
             fallback=True,
             fallback_reason=reason,
