@@ -38,3 +38,12 @@ def local_client(pool):
     client = LocalClient(pool)
     client.load()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _isolated_response_cache(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's response cache, and the cache is off unless a test
+    turns it on (tests/test_llm_cache.py does): other tests count upstream calls, and a hit from
+    an earlier identical request in the same test would change their counts."""
+    monkeypatch.setenv("ROUTERLAB_CACHE_DIR", str(tmp_path_factory.mktemp("response-cache")))
+    monkeypatch.setenv("ROUTERLAB_NO_CACHE", "1")
