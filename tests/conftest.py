@@ -47,3 +47,4 @@ def _isolated_response_cache(tmp_path_factory, monkeypatch):
     an earlier identical request in the same test would change their counts."""
     monkeypatch.setenv("ROUTERLAB_CACHE_DIR", str(tmp_path_factory.mktemp("response-cache")))
     monkeypatch.setenv("ROUTERLAB_NO_CACHE", "1")
+    monkeypatch.delenv("MAX_COST_USD", raising=False)  # a cap in the shell must not refuse tests
