@@ -275,3 +275,22 @@ def test_label_cli_budget_alias_stops_and_resumes(pool, tmp_path, monkeypatch, c
     assert "run again to resume" in capsys.readouterr().out
     assert main(args) == 0
     assert len({r["key"] for r in read_records(ck) if r["status"] == "ok"}) == 4
+
+
+@pytest.mark.parametrize("notebook", ["01", "02", "03"])
+def test_live_param_sets_state_the_estimators_figure(mirror, notebook):
+    """The cost in each [live] set's comment is what the estimator computes for that set."""
+    import re
+
+    from routerlab.budget import estimate_notebook_cost
+    from routerlab.notebooks import load_params, notebook_paths
+
+    path = notebook_paths(only=[notebook])[0]
+    text = (path.parent / "params" / f"{path.stem}.toml").read_text()
+    live = text[text.index("[live]") :]
+    stated = float(re.search(r"Estimated cost: (?:at most )?\$([0-9.]+)", live).group(1))
+    estimate = estimate_notebook_cost(notebook, "live")
+    assert round(estimate.total_usd, 2) == stated
+    assert load_params(path, "live")["MAX_COST_USD"] >= estimate.total_usd  # the set can run
+    with pytest.raises(ConfigError, match="only 01, 02 and 03"):
+        estimate_notebook_cost("05", "ci")

@@ -334,3 +334,72 @@ def estimate_label_cost(
         ],
         what=f"labeling {len(unique)} prompt(s) with {cfg.judge}",
     )
+
+
+# -- a notebook's parameter set ----------------------------------------------------------------
+
+
+def estimate_notebook_cost(notebook: str, param_set: str = "live") -> CostEstimate:
+    """Estimated live cost of notebook ``01``, ``02`` (MMLU harness) or ``03`` (labeling) with the
+    parameters of ``notebooks/params/<notebook>.toml`` ``[param_set]``, prepared as the notebook
+    prepares them (questions loaded; prompts cleaned and sampled). Needs the data mirror, not a
+    key: nothing is called. The MMLU estimate covers the harness (the single routed query of the
+    notebook is one more call, not counted).
+    """
+    from routerlab.notebooks import load_params, notebook_paths
+
+    paths = notebook_paths(only=[notebook])
+    if len(paths) != 1:
+        raise ConfigError(f"notebook {notebook!r} names {len(paths)} notebooks; use 01, 02 or 03")
+    path = paths[0]
+    params = load_params(path, param_set)
+    from routerlab.pool import load_pool
+
+    pool = load_pool()
+    if path.stem.startswith(("01", "02")):
+        from routerlab.gateway import Gateway
+        from routerlab.harness import MMLU_MAX_TOKENS, MMLU_REASONING_MAX_TOKENS, load_questions
+        from routerlab.llm import make_client
+        from routerlab.routers import make_router
+
+        # an unconnected live client: the gateway's caps are then the live ones
+        client = make_client("live", base_url="http://127.0.0.1:9/v1", pool=pool, cache=False)
+        router = make_router("verbose" if path.stem.startswith("01") else "compact", pool,
+                             client=client)  # fmt: skip
+        gateway = Gateway(
+            pool,
+            client,
+            router,
+            max_output_tokens=MMLU_MAX_TOKENS,
+            reasoning_max_output_tokens=MMLU_REASONING_MAX_TOKENS,
+        )
+        subjects = params.get("SUBJECTS") or ["marketing", "machine_learning"]
+        questions = load_questions(
+            subjects, params.get("SPLIT", "dev"), params.get("SAMPLE_SIZE") or None
+        )
+        return estimate_harness_cost(
+            gateway, questions, fixed_model=params.get("FIXED_MODEL", "gpt-4.1")
+        )
+    if path.stem.startswith("03"):
+        from routerlab.labeling import pipeline
+        from routerlab.labeling.cleaning import CleaningConfig, clean_prompts
+        from routerlab.labeling.labeler import LabelConfig
+
+        raw = pipeline.load_source(params.get("SOURCE", "mirror"))
+        scripts = params.get("ALLOWED_SCRIPTS") or None
+        cleaned = clean_prompts(
+            raw,
+            CleaningConfig(
+                label_column=pipeline.STUDY_LABEL,
+                max_tokens=params.get("MAX_PROMPT_TOKENS") or None,
+                allowed_scripts=frozenset(scripts) if scripts else None,
+            ),
+        )
+        sample = pipeline.sample_prompts(
+            cleaned.frame, params.get("SAMPLE_SIZE", 0), seed=params.get("SEED", 0)
+        )
+        config = LabelConfig(
+            judge=params.get("JUDGE", "gpt-4.1"), temperature=params.get("TEMPERATURE", 0.2)
+        )
+        return estimate_label_cost(sample["user_query"].tolist(), pool, config)
+    raise ConfigError(f"no cost estimate for {path.stem}: only 01, 02 and 03 call models")
