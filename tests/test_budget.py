@@ -294,3 +294,20 @@ def test_live_param_sets_state_the_estimators_figure(mirror, notebook):
     assert load_params(path, "live")["MAX_COST_USD"] >= estimate.total_usd  # the set can run
     with pytest.raises(ConfigError, match="only 01, 02 and 03"):
         estimate_notebook_cost("05", "ci")
+
+
+def test_guard_labeling_counts_only_what_is_left(pool, tmp_path, capsys):
+    from routerlab.budget import guard_labeling
+    from routerlab.labeling.labeler import LabelConfig, label_prompts
+
+    ck = tmp_path / "ck.jsonl"
+    cfg = LabelConfig(retry_base_s=0, budget_usd=1.0)
+    full = guard_labeling(PROMPTS, pool, cfg, checkpoint_path=ck)
+    label_prompts(PROMPTS[:5], FakeJudge(pool), ck, config=cfg, progress=False)
+    rest = guard_labeling(PROMPTS, pool, cfg, checkpoint_path=ck)
+    assert rest.calls == len(PROMPTS) - 5 and rest.total_usd < full.total_usd
+    with pytest.raises(BudgetExceeded):
+        guard_labeling(PROMPTS, pool, cfg, checkpoint_path=ck, max_cost=rest.total_usd / 2)
+    # a stand-in is told what it would cost, not refused
+    guard_labeling(PROMPTS, pool, cfg, max_cost=1e-9, stand_in=True)
+    assert "nothing is paid" in capsys.readouterr().out

@@ -364,3 +364,38 @@ def test_route_no_cache_sets_the_environment(pool, on, monkeypatch, capsys):
     code = main(["route", "hi", "--router", "fixed", "--decision-only", "--profile", "offline",
                  "--no-cache"])  # fmt: skip
     assert code == 0 and os.environ["ROUTERLAB_NO_CACHE"] == "1"
+
+
+def test_live_client_through_the_sdk_is_served_from_the_cache(pool, on, monkeypatch):
+    """make_client's live client, real openai SDK, a recording HTTP transport: the second
+    identical structured call sends no request; a sampled call always does."""
+    import httpx2
+
+    from routerlab.llm import make_client
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    requests: list[Any] = []
+
+    def server(request: Any) -> Any:
+        requests.append(request)
+        body = {
+            "id": "x", "object": "chat.completion", "created": 1, "model": "gpt-4.1-nano",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": '{"model": "gpt-4.1"}'}}],
+            "usage": {"prompt_tokens": 90, "completion_tokens": 9, "total_tokens": 99},
+        }  # fmt: skip
+        return httpx2.Response(200, json=body)
+
+    def build() -> ChatClient:
+        http = httpx2.AsyncClient(transport=httpx2.MockTransport(server))
+        return make_client("live", base_url="http://127.0.0.1:9/v1", pool=pool, http_client=http)
+
+    first = build().complete("gpt-4.1-nano", MSG, temperature=0, response_format=Pick)
+    second_client = build()  # a new process would build a new client: same cache file
+    second = second_client.complete("gpt-4.1-nano", MSG, temperature=0, response_format=Pick)
+    assert len(requests) == 1 and second.cached and second.parsed == first.parsed
+    assert second.backend == "openai-compatible http://127.0.0.1:9/v1"
+    assert second.usage.prompt_tokens == 90 and second.list_cost_usd == first.cost_usd > 0
+    second_client.complete("gpt-4.1-nano", MSG, temperature=0.7, response_format=Pick)
+    assert len(requests) == 2

@@ -336,6 +336,33 @@ def estimate_label_cost(
     )
 
 
+def guard_labeling(
+    prompts: Iterable[str],
+    pool: Pool,
+    config: LabelConfig,
+    *,
+    checkpoint_path: str | os.PathLike[str] | None = None,
+    max_cost: float | None = None,
+    stand_in: bool = False,
+    echo: Callable[[str], None] | None = print,
+) -> CostEstimate:
+    """Print the estimated cost of what is left to label and refuse it above the cap.
+
+    The cap is ``max_cost``, else ``config.budget_usd``, else ``$MAX_COST_USD``. Prompts already
+    labeled in ``checkpoint_path`` are not counted (a resumed run pays only for the rest).
+    """
+    from pathlib import Path
+
+    from routerlab.labeling.checkpoint import read_records
+
+    done: set[str] = set()
+    if checkpoint_path is not None and Path(checkpoint_path).is_file():
+        done = {r["key"] for r in read_records(checkpoint_path) if r.get("status") == "ok"}
+    cap = resolve_max_cost(max_cost if max_cost is not None else config.budget_usd)
+    estimate = estimate_label_cost(prompts, pool, config, skip=done)
+    return guard(estimate, cap, stand_in=stand_in, echo=echo)
+
+
 # -- a notebook's parameter set ----------------------------------------------------------------
 
 

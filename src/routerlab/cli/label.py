@@ -71,7 +71,7 @@ def _make_client(profile: Any, pool: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from routerlab.budget import estimate_label_cost, guard, resolve_max_cost
+    from routerlab.budget import guard_labeling, resolve_max_cost
     from routerlab.errors import ConfigError
     from routerlab.labeling.cleaning import CleaningConfig, clean_prompts
     from routerlab.labeling.io import checkpoint_for, read_prompts, write_labels
@@ -113,13 +113,7 @@ def _run(args: argparse.Namespace) -> int:
 
     def check_budget(stand_in: bool) -> None:
         """Print the estimate of what is left to label; refuse it above the cap."""
-        done: set[str] = set()
-        if checkpoint.is_file():
-            from routerlab.labeling.checkpoint import read_records
-
-            done = {r["key"] for r in read_records(checkpoint) if r.get("status") == "ok"}
-        estimate = estimate_label_cost(prompts, pool, config, skip=done)
-        guard(estimate, config.budget_usd, stand_in=stand_in)
+        guard_labeling(prompts, pool, config, checkpoint_path=checkpoint, stand_in=stand_in)
 
     if args.batch:
         if profile is not Profile.LIVE:
