@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -311,3 +312,23 @@ def test_guard_labeling_counts_only_what_is_left(pool, tmp_path, capsys):
     # a stand-in is told what it would cost, not refused
     guard_labeling(PROMPTS, pool, cfg, max_cost=1e-9, stand_in=True)
     assert "nothing is paid" in capsys.readouterr().out
+
+
+def test_notebooks_cli_passes_the_cap_and_no_cache_to_the_kernels(monkeypatch):
+    """The kernels inherit the environment: --max-cost and --no-cache are put there."""
+    import routerlab.notebooks as nb
+    from routerlab.cli import main
+
+    seen: dict[str, Any] = {}
+
+    def fake_run_all(**kwargs: Any) -> list[Any]:
+        seen.update(kwargs, cap=os.environ.get("MAX_COST_USD"),
+                    no_cache=os.environ.get("ROUTERLAB_NO_CACHE"))  # fmt: skip
+        return []
+
+    monkeypatch.setattr(nb, "run_all", fake_run_all)
+    monkeypatch.delenv("ROUTERLAB_NO_CACHE", raising=False)
+    args = ["notebooks", "--profile", "live", "--params", "live", "--only", "01"]
+    main([*args, "--max-cost", "3.5", "--no-cache"])
+    assert seen["param_set"] == "live" and seen["cap"] == "3.5" and seen["no_cache"] == "1"
+    assert main([*args, "--max-cost", "-1"]) == 2
