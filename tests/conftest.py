@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ os.environ.setdefault("ROUTERLAB_DATA_MIRROR", str(REPO.parent / "shared" / "dat
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Session-wide too, not only per test: module-scoped fixtures start gateway processes before any
+# function-scoped fixture runs, and they must neither touch the user's response cache nor answer
+# from it (the reliability suite counts upstream calls).
+os.environ["ROUTERLAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="routerlab-test-cache-")
+os.environ["ROUTERLAB_NO_CACHE"] = "1"
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +44,13 @@ def local_client(pool):
     client = LocalClient(pool)
     client.load()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _isolated_response_cache(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's response cache, and the cache is off unless a test
+    turns it on (tests/test_llm_cache.py does): other tests count upstream calls, and a hit from
+    an earlier identical request in the same test would change their counts."""
+    monkeypatch.setenv("ROUTERLAB_CACHE_DIR", str(tmp_path_factory.mktemp("response-cache")))
+    monkeypatch.setenv("ROUTERLAB_NO_CACHE", "1")
+    monkeypatch.delenv("MAX_COST_USD", raising=False)  # a cap in the shell must not refuse tests

@@ -708,3 +708,21 @@ def test_transient_classification():
     ]
     assert all(is_transient(e) for e in transient)
     assert not any(is_transient(e) for e in permanent)
+
+
+# -- the response cache behind the gateway -------------------------------------------------------
+
+
+def test_health_shows_response_cache_counts_without_its_path(pool, tmp_path):
+    from routerlab.llm.cache import CachingClient, ResponseCache
+
+    inner = CountingClient(pool)
+    cached = CachingClient(inner, ResponseCache(tmp_path / "responses.sqlite3"))
+    app, _ = make_app(pool, client=cached)
+    for _ in range(2):  # temperature 0: deterministic, so the second call is a hit
+        assert post(app, chat("same question", temperature=0)).status_code == 200
+    assert inner.calls == 1
+    health = get(app, "/health", headers={"authorization": f"Bearer {TOKEN}"}).json()
+    counts = health["response_cache"]
+    assert counts["hits"] == 1 and counts["misses"] == 1
+    assert str(tmp_path) not in json.dumps(health)

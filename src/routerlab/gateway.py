@@ -79,6 +79,8 @@ class RoutedResponse:
     backend: str = ""
     stand_in: bool = False  # a local small model answered in place of the pool model
     error: str | None = None  # set when this item failed; answer is then empty
+    cached: bool = False  # the answer was served from the response cache (answer_cost_usd is 0)
+    answer_list_cost_usd: float | None = None  # the answer at list price (None: as paid)
 
     @property
     def cost_usd(self) -> float:
@@ -582,6 +584,8 @@ def _response(
         fallback_reason=decision.fallback_reason if decision else None,
         backend=result.backend,
         stand_in=result.stand_in,
+        cached=result.cached,
+        answer_list_cost_usd=result.list_price_usd,
     )
 
 

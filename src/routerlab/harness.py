@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from routerlab.asyncutil import run_sync
+from routerlab.budget import SpendCap, estimate_harness_cost, guard, resolve_max_cost
 from routerlab.errors import ConfigError
 from routerlab.gateway import Gateway, RoutedResponse
 from routerlab.llm.base import ChatClient
@@ -110,6 +111,14 @@ class HarnessResult:
     fixed_model: str
     stand_in: bool
     backend: str
+    # "complete", or "budget" when the spending cap stopped the run before every question was
+    # asked (the table then holds the questions finished so far; rerun with the checkpoint)
+    stopped: str = "complete"
+    cache: dict[str, Any] | None = None  # response-cache counts of the client, None: no cache
+
+    @property
+    def partial(self) -> bool:
+        return self.stopped != "complete"
 
     @property
     def label(self) -> str:
@@ -131,13 +140,17 @@ class HarnessResult:
                     "errors": int(t[f"{approach}_error"].notna().sum()),
                     "fallbacks": int(t["router_fallback"].sum()) if approach == "router" else 0,
                     "total_cost_usd": float(t[f"{approach}_cost_usd"].sum()),
+                    "list_cost_usd": float(_col(t, f"{approach}_list_cost_usd", f"{approach}_cost_usd").sum()),
+                    "cached_answers": int(_col(t, f"{approach}_cached", None).sum()),
                     "cost_per_question_usd": float(t[f"{approach}_cost_usd"].mean()) if len(t) else 0.0,
                     "mean_latency_s": float(lat.mean()) if len(t) else 0.0,
                     "p90_latency_s": float(lat.quantile(0.9)) if len(t) else 0.0,
                 }
             )  # fmt: skip
         frame = pd.DataFrame(rows)
-        frame["note"] = self.label
+        frame["note"] = self.label + (
+            " (partial: stopped at the spending cap)" if self.partial else ""
+        )
         return frame
 
     def save(self, folder: str | Path, name: str) -> Path:
@@ -145,7 +158,10 @@ class HarnessResult:
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(out / f"{name}_questions.csv", index=False)
-        meta = {k: getattr(self, k) for k in ("router", "fixed_model", "stand_in", "backend")}
+        meta = {
+            k: getattr(self, k)
+            for k in ("router", "fixed_model", "stand_in", "backend", "stopped", "cache")
+        }
         (out / f"{name}_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return out / f"{name}_questions.csv"
 
@@ -178,6 +194,15 @@ class HarnessResult:
         frame = pd.concat(parts, ignore_index=True)
         frame["note"] = self.label
         return frame
+
+
+def _col(table: pd.DataFrame, name: str, fallback: str | None) -> pd.Series:
+    """A column of a results table; tables saved before it existed use ``fallback`` (or 0)."""
+    if name in table.columns:
+        return table[name].fillna(0)
+    if fallback is not None:
+        return table[fallback]
+    return pd.Series(0, index=table.index)
 
 
 def load_saved(folder: str | Path, names: Sequence[str]) -> list[HarnessResult]:
@@ -248,15 +273,26 @@ def describe_result(result: HarnessResult) -> str:
     return text
 
 
+def _list_cost(response: RoutedResponse) -> float:
+    judge = response.decision.details if response.decision is not None else {}
+    router = float(judge.get("judge_list_cost_usd", response.router_cost_usd))
+    answer = response.answer_list_cost_usd
+    return router + (response.answer_cost_usd if answer is None else float(answer))
+
+
 def _record(prefix: str, response: RoutedResponse, gold: str) -> dict[str, Any]:
     letter = extract_choice(response.answer) if response.ok else None
+    judge = response.decision.details if response.decision is not None else {}
     return {
         f"{prefix}_model": response.model or None,
         f"{prefix}_answer": response.answer,
         f"{prefix}_letter": letter,
         f"{prefix}_correct": letter == gold,
         f"{prefix}_error": response.error,
-        f"{prefix}_cost_usd": response.cost_usd,
+        f"{prefix}_cost_usd": response.cost_usd,  # paid: a cache hit is 0
+        f"{prefix}_list_cost_usd": _list_cost(response),  # at list price, hits included
+        f"{prefix}_cached": response.cached,  # the answer came from the response cache
+        f"{prefix}_judge_cached": bool(judge.get("judge_cached", False)),
         f"{prefix}_router_cost_usd": response.router_cost_usd,
         f"{prefix}_router_latency_s": response.router_latency_s,
         f"{prefix}_model_latency_s": response.model_latency_s,
@@ -285,8 +321,8 @@ def question_table(records: Sequence[dict[str, Any]], questions: pd.DataFrame) -
     """Records of ``questions`` as a table in the questions' order (others dropped)."""
     order = {qid: i for i, qid in enumerate(questions["qid"])}
     table = pd.DataFrame(list(records))
-    if table.empty:
-        return table
+    if table.empty:  # stopped before the first question: keep the columns callers select
+        return pd.DataFrame(columns=["qid", "subject", "gold", "stand_in", "backend"])
     table = table[table["qid"].isin(order)].sort_values("qid", key=lambda s: s.map(order))
     return table.reset_index(drop=True)
 
@@ -300,8 +336,17 @@ async def arun_harness(
     concurrency: int = 4,
     checkpoint: str | Path | None = None,
     progress: bool = True,
+    max_cost_usd: float | None = None,
 ) -> HarnessResult:
     """Run every question through the router and through ``fixed_model``.
+
+    ``max_cost_usd`` (else ``$MAX_COST_USD``; None or 0: no cap) caps what this run pays: the
+    estimate (:func:`routerlab.budget.estimate_harness_cost`) is printed first and a run whose
+    estimate is above the cap is refused with :class:`~routerlab.budget.BudgetExceeded` (a local
+    stand-in pays nothing and is not refused). While it runs, each question reserves its
+    estimate, and no question starts once paid plus reserved would pass the cap: the run then
+    returns the finished questions with ``stopped="budget"``; with ``checkpoint`` a rerun
+    resumes where it stopped.
 
     ``router_gateway`` must hold the router. Failures of one question (after the judge's own
     fallback) are recorded in its ``*_error`` columns and count as wrong. With ``checkpoint``,
@@ -316,16 +361,34 @@ async def arun_harness(
     if checkpoint is not None:
         _end_with_newline(Path(checkpoint))
     todo = questions[~questions["qid"].isin(done)]
+    cap = resolve_max_cost(max_cost_usd)
+    spend = SpendCap(None)
+    reserve: dict[str, float] = {}
+    client = router_gateway.client
+    if client is None:
+        raise ConfigError("the harness answers questions: give the gateway a client")
+    if cap is not None:
+        estimate = estimate_harness_cost(
+            router_gateway, todo, fixed_model=fixed_model, temperature=temperature
+        )
+        guard(estimate, cap, stand_in=client.stand_in)
+        if not client.stand_in:
+            spend = SpendCap(cap)
+            reserve = estimate.per_question_usd
     gate = asyncio.Semaphore(concurrency)
     lock = asyncio.Lock()
     bar = tqdm(total=len(todo), disable=not progress, desc="MMLU questions")
     meta: dict[str, Any] = {"stand_in": False, "backend": ""}
 
-    async def one(row: Any) -> dict[str, Any]:
+    async def one(row: Any) -> dict[str, Any] | None:
         request = RouteRequest(prompt=row.prompt, temperature=temperature)
         async with gate:
+            held = reserve.get(row.qid, 0.0)
+            if spend.exhausted or not spend.reserve(held):
+                return None  # over the cap: not asked, left for a rerun
             routed = await router_gateway.asafe(request)
             fixed = await router_gateway.asafe(request, fixed_model)
+            spend.settle(held, routed.cost_usd + fixed.cost_usd)
         record = question_record(row, routed, fixed)
         for r in (routed, fixed):
             if r.ok:
@@ -342,7 +405,7 @@ async def arun_harness(
         fresh = await asyncio.gather(*(one(row) for row in todo.itertuples(index=False)))
     finally:
         bar.close()
-    table = question_table(list(done.values()) + list(fresh), questions)
+    table = question_table(list(done.values()) + [r for r in fresh if r is not None], questions)
     if not meta["backend"] and len(table):
         meta["stand_in"] = bool(table["stand_in"].any())
         meta["backend"] = str(table["backend"].iloc[0])
@@ -352,6 +415,8 @@ async def arun_harness(
         fixed_model=fixed_model,
         stand_in=bool(meta["stand_in"]),
         backend=str(meta["backend"]),
+        stopped="budget" if spend.exhausted and len(table) < len(questions) else "complete",
+        cache=client.cache_stats(),
     )
 
 

@@ -19,7 +19,7 @@ from routerlab.data import repo_root
 from routerlab.errors import ConfigError
 from routerlab.profiles import Profile, resolve_profile
 
-PARAM_SETS = ("default", "ci")
+PARAM_SETS = ("default", "ci", "live")
 
 
 @dataclass(frozen=True)

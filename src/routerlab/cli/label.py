@@ -7,6 +7,7 @@ command again skips what is labeled and finishes the rest.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--temperature", type=float, default=0.2, help="judge temperature (0.2)")
     p.add_argument("--limit", type=int, default=None, help="label only the first N prompts")
     p.add_argument("--concurrency", type=int, default=8, help="calls in flight (default 8)")
-    p.add_argument("--budget", type=float, default=None, help="stop before spending USD")
+    p.add_argument(
+        "--max-cost",
+        "--budget",
+        dest="budget",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="spending cap (default $MAX_COST_USD): the estimate is printed first and a run "
+        "estimated above it is refused (exit 2); a run that reaches it stops, checkpoint kept",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not use the response cache (same as ROUTERLAB_NO_CACHE=1)",
+    )
     p.add_argument("--clean", action="store_true", help="apply the default cleaning first")
     p.add_argument(
         "--batch",
@@ -56,6 +71,7 @@ def _make_client(profile: Any, pool: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from routerlab.budget import guard_labeling, resolve_max_cost
     from routerlab.errors import ConfigError
     from routerlab.labeling.cleaning import CleaningConfig, clean_prompts
     from routerlab.labeling.io import checkpoint_for, read_prompts, write_labels
@@ -69,11 +85,15 @@ def _run(args: argparse.Namespace) -> int:
     pool.get(args.judge)
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit must be >= 1, got {args.limit}")
+    if args.no_cache:  # the environment carries it to every client this process builds
+        from routerlab.llm.cache import NO_CACHE_ENV
+
+        os.environ[NO_CACHE_ENV] = "1"
     config = LabelConfig(
         judge=args.judge,
         temperature=args.temperature,
         concurrency=args.concurrency,
-        budget_usd=args.budget,
+        budget_usd=resolve_max_cost(args.budget),
     )
     _check_prompt_types(args.input)
     frame = read_or_fail(lambda: read_prompts(args.input), what="input", path=args.input)
@@ -91,13 +111,19 @@ def _run(args: argparse.Namespace) -> int:
     prompts = frame["user_query"].tolist()
     checkpoint = checkpoint_for(args.output)
 
+    def check_budget(stand_in: bool) -> None:
+        """Print the estimate of what is left to label; refuse it above the cap."""
+        guard_labeling(prompts, pool, config, checkpoint_path=checkpoint, stand_in=stand_in)
+
     if args.batch:
         if profile is not Profile.LIVE:
             return _write_batch_requests(prompts, pool, config, checkpoint)
+        check_budget(stand_in=False)
         _run_batch(prompts, pool, config, checkpoint, args.poll)
         labels = labels_from_checkpoint(prompts, checkpoint)
     else:
         client = _make_client(profile, pool)
+        check_budget(stand_in=bool(getattr(client, "stand_in", False)))
         run = label_prompts(
             prompts, client, checkpoint, config=config, progress=not args.no_progress
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -17,8 +18,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--params",
         default="default",
-        choices=["default", "ci"],
-        help="parameter set from notebooks/params/*.toml (default: default)",
+        choices=["default", "ci", "live"],
+        help="parameter set from notebooks/params/*.toml (default: default; live: sized for a "
+        "real comparison, with its estimated cost in the file's comments)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="the notebooks' clients skip the response cache (sets ROUTERLAB_NO_CACHE=1)",
+    )
+    p.add_argument(
+        "--max-cost",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="spending cap for live runs, passed to the kernels as $MAX_COST_USD",
     )
     p.add_argument(
         "--only",
@@ -42,6 +56,16 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.output_dir is not None:
         check_output_dir(args.output_dir, what="--output-dir")
+    # papermill kernels inherit this process's environment
+    if args.no_cache:
+        from routerlab.llm.cache import NO_CACHE_ENV
+
+        os.environ[NO_CACHE_ENV] = "1"
+    if args.max_cost is not None:
+        from routerlab.budget import MAX_COST_ENV, resolve_max_cost
+
+        resolve_max_cost(args.max_cost)  # refuses a negative cap before any notebook starts
+        os.environ[MAX_COST_ENV] = str(args.max_cost)
     profile = resolve_profile(args.profile)
 
     def report(run: NotebookRun) -> None:

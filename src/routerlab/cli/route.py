@@ -52,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--max-tokens", type=int, default=None, help="cap on the answer's output tokens"
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not use the response cache (same as ROUTERLAB_NO_CACHE=1)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
     from routerlab.profiles import resolve_profile
     from routerlab.request import RouteRequest
 
+    if args.no_cache:
+        import os
+
+        from routerlab.llm.cache import NO_CACHE_ENV
+
+        os.environ[NO_CACHE_ENV] = "1"
     # Files by name and content first: a bad attachment must not cost a model load or a call.
     check_files(args.file)
     profile = resolve_profile(args.profile)

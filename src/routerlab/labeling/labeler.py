@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from routerlab.asyncutil import run_sync
+from routerlab.budget import SpendCap
 from routerlab.errors import ConfigError, LLMError
 from routerlab.labeling.checkpoint import ERROR, OK, Checkpoint, normalize_prompt, prompt_key
 from routerlab.labeling.prompt import build_messages, render_system_prompt
@@ -96,6 +97,8 @@ class LabelRun:
     stand_in: bool
     checkpoint: str
     errors: list[str] = field(default_factory=list)
+    list_cost_usd: float = 0.0  # this run's calls at list price (cache hits included)
+    cache: dict[str, Any] | None = None  # the client's response-cache counts, None: no cache
 
     def summary(self) -> pd.DataFrame:
         """One-row table of the counts (for notebooks and the CLI)."""
@@ -109,33 +112,14 @@ class LabelRun:
                     "failed_now": self.n_failed,
                     "pending": int((self.labels["status"] == "pending").sum()),
                     "spent_usd": round(self.spent_usd, 6),
+                    "list_cost_usd": round(self.list_cost_usd, 6),
+                    "cache_hits": (self.cache or {}).get("hits", 0),
                     "stopped": self.stopped,
                     "judge": self.judge,
                     "backend": self.backend,
                 }
             ]
         )
-
-
-class _Budget:
-    """Spent and reserved dollars; a call starts only if its reservation fits."""
-
-    def __init__(self, cap: float | None) -> None:
-        self.cap = cap
-        self.spent = 0.0
-        self.reserved = 0.0
-        self.exhausted = False
-
-    def reserve(self, amount: float) -> bool:
-        if self.cap is not None and self.spent + self.reserved + amount > self.cap:
-            self.exhausted = True
-            return False
-        self.reserved += amount
-        return True
-
-    def settle(self, reserved: float, actual: float) -> None:
-        self.reserved -= reserved
-        self.spent += actual
 
 
 def estimate_cost(
@@ -180,9 +164,9 @@ async def alabel_prompts(
     texts = [normalize_prompt(str(p)) for p in prompts]
     keys = [prompt_key(t) for t in texts]
     unique = dict(zip(keys, texts, strict=True))
-    budget = _Budget(cfg.budget_usd)
+    budget = SpendCap(cfg.budget_usd)
     errors: list[str] = []
-    counts = {"labeled": 0, "failed": 0}
+    counts: dict[str, float] = {"labeled": 0, "failed": 0, "list_cost": 0.0}
 
     with Checkpoint.open(checkpoint_path) as checkpoint:
         done_before = checkpoint.done & unique.keys()
@@ -203,6 +187,7 @@ async def alabel_prompts(
                     client, cfg, key, text, system, schema, temperature, out_tokens, reasoning
                 )
                 budget.settle(reserve, float(record.get("cost_usd", 0.0)))
+                counts["list_cost"] += float(record.get("list_cost_usd", 0.0))
                 checkpoint.append(record)
                 if record["status"] == OK:
                     counts["labeled"] += 1
@@ -231,8 +216,8 @@ async def alabel_prompts(
         n_prompts=len(texts),
         n_unique=len(unique),
         n_already_done=len(done_before),
-        n_labeled=counts["labeled"],
-        n_failed=counts["failed"],
+        n_labeled=int(counts["labeled"]),
+        n_failed=int(counts["failed"]),
         spent_usd=budget.spent,
         stopped="budget" if budget.exhausted else "complete",
         judge=cfg.judge,
@@ -240,6 +225,8 @@ async def alabel_prompts(
         stand_in=bool(getattr(client, "stand_in", False)),
         checkpoint=str(checkpoint_path),
         errors=errors,
+        list_cost_usd=counts["list_cost"],
+        cache=client.cache_stats() if isinstance(client, ChatClient) else None,
     )
 
 
@@ -262,7 +249,8 @@ async def _call_with_retries(
     reasoning: bool,
 ) -> dict[str, Any]:
     messages = build_messages(text, client.pool, system_prompt=system)
-    cost = 0.0
+    cost = 0.0  # paid (a cache hit pays nothing)
+    list_cost = 0.0  # at list price, hits included
     last_error = ""
     # Reasoning models take max_completion_tokens (their thinking counts against it).
     max_tokens = None if reasoning else out_tokens
@@ -283,6 +271,7 @@ async def _call_with_retries(
             last_error = f"{exc.kind}: {exc}"
         else:
             cost += result.cost_usd
+            list_cost += result.list_price_usd
             label = getattr(result.parsed, "label", None)
             if label in client.pool:
                 return {
@@ -297,6 +286,8 @@ async def _call_with_retries(
                     "attempts": attempt,
                     "usage": result.usage.to_dict(),
                     "cost_usd": cost,
+                    "list_cost_usd": list_cost,
+                    "cached": result.cached,
                     "latency_s": round(result.latency_s, 4),
                     "time": time.time(),
                 }
@@ -314,6 +305,8 @@ async def _call_with_retries(
         "source": "live",
         "attempts": cfg.max_attempts,
         "cost_usd": cost,
+        "list_cost_usd": list_cost,
+        "cached": False,
         "time": time.time(),
     }
 
@@ -333,6 +326,7 @@ def _labels_frame(
                 "judge": (rec or {}).get("judge", ""),
                 "source": (rec or {}).get("source", ""),
                 "stand_in": bool((rec or {}).get("stand_in", False)),
+                "cached": bool((rec or {}).get("cached", False)),
             }
         )
     return pd.DataFrame(rows)

@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING, Any
 from routerlab.llm.base import ChatClient, ChatResult, ClientSettings
 
 if TYPE_CHECKING:
+    from routerlab.llm.cache import CachingClient, ResponseCache
     from routerlab.llm.factory import make_client
     from routerlab.llm.local import LocalClient
     from routerlab.llm.openai_client import OpenAIClient
     from routerlab.llm.replay import Recorder, ReplayClient, request_key
 
 _LAZY = {
+    "CachingClient": "routerlab.llm.cache",
+    "ResponseCache": "routerlab.llm.cache",
     "make_client": "routerlab.llm.factory",
     "OpenAIClient": "routerlab.llm.openai_client",
     "LocalClient": "routerlab.llm.local",
@@ -27,6 +30,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "CachingClient",
     "ChatClient",
     "ChatResult",
     "ClientSettings",
@@ -34,6 +38,7 @@ __all__ = [
     "OpenAIClient",
     "Recorder",
     "ReplayClient",
+    "ResponseCache",
     "make_client",
     "request_key",
 ]

@@ -38,6 +38,20 @@ class ChatResult(Generic[T]):
     finish_reason: str | None = None
     stand_in: bool = False  # True when a local small model answered in place of the pool model
     raw: dict[str, Any] | None = field(default=None, repr=False)
+    # Served from the response cache (routerlab.llm.cache): ``cost_usd`` is then what was paid
+    # (0) and ``list_cost_usd`` what the call cost when it was made; otherwise both are equal.
+    cached: bool = False
+    list_cost_usd: float | None = None
+    cached_latency_s: float | None = None  # the original call's latency, for a cached result
+
+    def __post_init__(self) -> None:
+        if self.list_cost_usd is None:
+            self.list_cost_usd = self.cost_usd
+
+    @property
+    def list_price_usd(self) -> float:
+        """What the call costs at list price, whether paid now or served from the cache."""
+        return self.cost_usd if self.list_cost_usd is None else self.list_cost_usd
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,14 @@ class ChatClient(ABC):
         if on_result is not None:
             on_result(result)
         yield result.text
+
+    def cache_stats(self) -> dict[str, Any] | None:
+        """Response-cache counts (hits, misses, ...), or None when this client has no cache."""
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        """What a health endpoint can show: backend, stand-in flag and the cache's counts."""
+        return {"backend": self.backend, "stand_in": self.stand_in, "cache": self.cache_stats()}
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release network resources (no-op for local backends)."""

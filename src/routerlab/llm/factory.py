@@ -8,6 +8,7 @@ from typing import Any
 
 from routerlab.errors import ConfigError
 from routerlab.llm.base import ChatClient, ClientSettings
+from routerlab.llm.cache import ResponseCache, cache_disabled_by_env
 from routerlab.pool import Pool, load_pool
 from routerlab.profiles import Profile, resolve_profile
 
@@ -34,6 +35,7 @@ def make_client(
     record_path: str | Path | None = None,
     pool: Pool | None = None,
     http_client: Any | None = None,
+    cache: bool | ResponseCache | None = None,
 ) -> ChatClient:
     """Build the chat client for ``profile`` (``"live"`` or ``"offline"``; None reads
     ``$ROUTERLAB_PROFILE``).
@@ -43,6 +45,13 @@ def make_client(
     - offline: :class:`LocalClient` (no network, no key), or ``backend="replay"``.
     - ``backend="replay"`` serves ``replay_path``; ``record_path`` wraps the client in a
       :class:`Recorder` that appends every call to that JSONL file.
+
+    ``cache``: serve deterministic calls (temperature 0 or unset) from the persistent response
+    cache (:mod:`routerlab.llm.cache`). None (the default) turns it on for the ``openai`` backend,
+    whose calls cost money, and off for the local stand-in (free, and sampled at the study's
+    temperatures anyway) and replay (already a file of answers); True or a
+    :class:`~routerlab.llm.cache.ResponseCache` turns it on for any backend; False turns it off.
+    ``ROUTERLAB_NO_CACHE=1`` turns it off whatever is passed.
 
     Nothing is loaded or connected here: the SDK client and the local model are created on the
     first call.
@@ -88,8 +97,22 @@ def make_client(
             raise ConfigError("backend 'replay' needs replay_path=... (a JSONL file of recordings)")
         client = ReplayClient(pool, replay_path)
 
-    if record_path is not None:
+    if cache_wanted(name, cache):
+        from routerlab.llm.cache import CachingClient
+
+        client = CachingClient(client, cache if isinstance(cache, ResponseCache) else None)
+
+    if record_path is not None:  # outside the cache: hits are recorded too, so replay has them
         from routerlab.llm.replay import Recorder
 
         client = Recorder(client, record_path)
     return client
+
+
+def cache_wanted(backend: str, cache: bool | ResponseCache | None) -> bool:
+    """Whether :func:`make_client` wraps ``backend`` in the response cache (see its docs)."""
+    if cache_disabled_by_env() or cache is False:
+        return False
+    if cache is None:
+        return backend == "openai"
+    return True

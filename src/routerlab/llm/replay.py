@@ -145,6 +145,9 @@ class Recorder(ChatClient):
                 handle.write(line)
         return result
 
+    def cache_stats(self) -> dict[str, Any] | None:
+        return self.inner.cache_stats()
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

@@ -185,6 +185,8 @@ class JudgeRouter(Router):
             "judge_backend": result.backend,
             "judge_stand_in": result.stand_in,
             "judge_usage": result.usage.to_dict(),
+            "judge_cached": result.cached,  # served from the response cache: cost_usd is 0
+            "judge_list_cost_usd": result.list_price_usd,
         }
 
 

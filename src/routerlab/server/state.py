@@ -272,6 +272,8 @@ class GatewayState:
             "routers_unavailable": self.unavailable,
             "auth": self.token is not None,
             "decision_cache": self.cache.stats(),
+            # the persistent response cache of the upstream client (None: no cache)
+            "response_cache": _response_cache_stats(self.client),
             "batching": {name: b.stats() for name, b in self.batchers.items()},
             "requests": {
                 "by_status": dict(self.requests),
@@ -282,6 +284,15 @@ class GatewayState:
     async def aclose(self) -> None:
         for batcher in self.batchers.values():
             await batcher.aclose()
+
+
+def _response_cache_stats(client: ChatClient) -> dict[str, Any] | None:
+    stats = getattr(client, "cache_stats", None)  # test fakes may lack it
+    if stats is None:
+        return None
+    counts = stats()
+    # Counts only: the cache file's path is an internal detail of the server machine.
+    return {k: v for k, v in counts.items() if k != "path"} if counts else None
 
 
 def is_transient(exc: BaseException) -> bool:
