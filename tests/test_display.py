@@ -32,6 +32,9 @@ CELLS = {
     "display(Image(filename=OUT + '/c.png'))",
     # a plain matplotlib Figure (not routerlab's) as a cell value
     "plain": "from matplotlib.figure import Figure\nf = Figure(); f.subplots().plot([1, 5]); f",
+    # a library by-product made under display.not_shown(): saved, not shown
+    "by_product": "from routerlab.display import not_shown\nwith not_shown():\n"
+    "    fig, ax = subplots(); ax.plot([1, 3]); fig.savefig(OUT + '/d.png')",
     # library warnings and bars are quiet; routerlab's own bar renders as a widget
     "quiet": "import logging\nlogging.getLogger('transformers').warning('hidden load report')\n"
     "import tqdm.auto\nfor _ in tqdm.auto.tqdm(range(3), desc='mine'): pass",
@@ -44,6 +47,7 @@ EXPECTED_PNGS = {
     "two": 2,
     "as_image": 1,
     "plain": 1,
+    "by_product": 0,
     "quiet": 0,
 }
 

@@ -93,9 +93,24 @@ def notebook_setup(shell: Any = None, *, quiet: bool = True) -> bool:
 
 def track(fig: Figure) -> Figure:
     """Queue a routerlab figure to be shown at the end of the running cell (no-op outside kernels)."""
-    if _active:
+    if _active and not _hidden:
         _pending.append(fig)
     return fig
+
+
+_hidden = 0
+
+
+@contextlib.contextmanager
+def not_shown() -> Iterator[None]:
+    """Figures made inside this block are only saved, never shown at the end of the cell: for
+    library code that writes a figure file as a by-product (the notebook shows its own copy)."""
+    global _hidden
+    _hidden += 1
+    try:
+        yield
+    finally:
+        _hidden -= 1
 
 
 def figure_png(fig: Figure) -> bytes:
