@@ -98,6 +98,9 @@ def output_problems(rendered: dict) -> list[str]:
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
             if "<Figure size" in text:
                 problems.append(f"{where}: shows {text.strip()[:60]!r} instead of the figure")
+            data = out.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data and "text/html" not in data:
+                problems.append(f"{where}: a widget without its final state as HTML")
             if "Traceback (most recent call last)" in text:
                 problems.append(f"{where}: prints a traceback")
             if out["output_type"] == "stream" and out.get("name") == "stderr" and "Warning" in text:

@@ -112,3 +112,17 @@ def test_cli_report_names_a_missing_folder(tmp_path: Path, capsys):
     code = main(["report", "--notebooks", str(tmp_path / "nope"), "--output-dir", str(tmp_path)])
     assert code == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_rendered_notebooks_keep_widgets_and_gain_their_final_state():
+    import nbformat
+
+    from routerlab.report.render import WIDGET_VIEW, static_widgets
+
+    nb = nbformat.read(FIXTURE / "notebooks" / "01_fixture.ipynb", as_version=4)
+    assert static_widgets(nb, keep_views=True) == 1
+    (bar,) = [o for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+    assert "<progress" in bar["data"]["text/html"]
+    assert bar["data"]["text/plain"].startswith("labeling with fixture: 100%")
+    assert "4/4 [00:02<00:00]" in bar["data"]["text/plain"]
+    assert "widgets" in nb.metadata  # JupyterLab can still restore the live widget

@@ -95,9 +95,12 @@ def render_notebook(notebook: Path, target: Path) -> Path:
     return target
 
 
-def static_widgets(nb: Any) -> int:
-    """Replace widget outputs by static HTML from the saved widget state (in place); returns how
-    many were replaced. A widget without saved state keeps its plain-text fallback."""
+def static_widgets(nb: Any, *, keep_views: bool = False) -> int:
+    """Give widget outputs static HTML (and their final text) from the saved widget state, in
+    place; returns how many were rendered. ``keep_views=False`` (pages) drops the live widget
+    views and state; ``keep_views=True`` (rendered notebooks) keeps them, so JupyterLab still shows
+    the widget while GitHub, Colab's viewer or nbconvert show the bar as it ended, not at 0 %.
+    A widget without saved state keeps its plain-text fallback."""
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     replaced = 0
     for cell in nb.cells:
@@ -107,11 +110,14 @@ def static_widgets(nb: Any) -> int:
             if not view:
                 continue
             rendered = _widget_html(view.get("model_id", ""), state)
-            del data[WIDGET_VIEW]
+            if not keep_views:
+                del data[WIDGET_VIEW]
             if rendered:
                 data["text/html"] = rendered
+                data["text/plain"] = html.unescape(re.sub(r"<[^>]+>", " ", rendered)).strip()
                 replaced += 1
-    nb.metadata.pop("widgets", None)
+    if not keep_views:
+        nb.metadata.pop("widgets", None)
     return replaced
 
 
