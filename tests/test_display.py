@@ -35,6 +35,11 @@ CELLS = {
     # a library by-product made under display.not_shown(): saved, not shown
     "by_product": "from routerlab.display import not_shown\nwith not_shown():\n"
     "    fig, ax = subplots(); ax.plot([1, 3]); fig.savefig(OUT + '/d.png')",
+    # saved by routerlab's own code and not displayed by the cell: a by-product file, not shown
+    "library_saved": "from routerlab.labeling.pipeline import save_figure\n"
+    "fig, ax = subplots(); ax.plot([0, 2]); saved = save_figure(fig, OUT, 'e')",
+    # ... unless the cell returns it
+    "library_saved_returned": "fig, ax = subplots(); ax.plot([0, 3]); save_figure(fig, OUT, 'f'); fig",
     # library warnings and bars are quiet; routerlab's own bar renders as a widget
     "quiet": "import logging\nlogging.getLogger('transformers').warning('hidden load report')\n"
     "import tqdm.auto\nfor _ in tqdm.auto.tqdm(range(3), desc='mine'): pass",
@@ -48,6 +53,8 @@ EXPECTED_PNGS = {
     "as_image": 1,
     "plain": 1,
     "by_product": 0,
+    "library_saved": 0,
+    "library_saved_returned": 1,
     "quiet": 0,
 }
 

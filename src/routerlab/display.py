@@ -8,6 +8,10 @@ when ``routerlab`` is imported there) makes them behave like pyplot-inline figur
   returned it or discarded it with ``;`` — once: a figure the cell already displayed (as its last
   value, with ``display(fig)``, or as the PNG file it was saved to, shown with
   ``IPython.display.Image``) is not shown again;
+- a figure that routerlab's own code saved (``fine_tune`` writing its confusion matrix,
+  ``save_figure``) is a file that call writes, not an output: it is shown only if the cell displays
+  it (returns it, ``display(fig)``, ``Image(filename=...)``); :func:`not_shown` keeps any figure
+  made in a block out of the cell;
 - any matplotlib Figure returned as a cell's value renders as a PNG, never as ``<Figure size …>``;
 - transformers / datasets / huggingface_hub log only errors and draw no progress bars of their own
   (weight-loading bars, "Writing model shards", load reports), see :func:`quiet_libraries`.
@@ -129,8 +133,11 @@ def show(fig: Figure) -> None:
     fig._routerlab_shown = True  # type: ignore[attr-defined]
 
 
-def mark_saved(fig: Figure, path: Any) -> None:
-    """Remember the digest of a PNG file ``fig`` was saved to (to recognise it when displayed)."""
+def mark_saved(fig: Figure, path: Any, *, by_library: bool = False) -> None:
+    """Remember the digest of a PNG file ``fig`` was saved to (to recognise it when displayed);
+    ``by_library``: routerlab's own code saved it, as a file it writes, not for the cell to show."""
+    if by_library:
+        fig._routerlab_by_product = True  # type: ignore[attr-defined]
     try:
         data = open(path, "rb").read()  # noqa: SIM115 - path may be str or PathLike
     except (OSError, TypeError):
@@ -160,8 +167,8 @@ def _flush_cell(*_: Any) -> None:
     """Show the cell's figures that it did not display itself (pyplot-inline's end-of-cell flush)."""
     try:
         for fig in dict.fromkeys(_pending):  # in creation order, each once
-            if getattr(fig, "_routerlab_shown", False):
-                continue
+            if getattr(fig, "_routerlab_shown", False) or getattr(fig, "_routerlab_by_product", 0):
+                continue  # displayed already, or a file a library call wrote (see the module doc)
             if getattr(fig, "_routerlab_saved", set()) & _shown_digests:
                 continue  # its saved PNG was already displayed (IPython.display.Image)
             show(fig)

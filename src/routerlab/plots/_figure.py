@@ -8,6 +8,7 @@ Inside a Jupyter kernel they are still shown inline, once per cell (see :mod:`ro
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from matplotlib.figure import Figure
@@ -22,7 +23,9 @@ class NotebookFigure(Figure):
     def savefig(self, fname: Any, *args: Any, **kwargs: Any) -> None:
         super().savefig(fname, *args, **kwargs)
         if display.in_kernel():
-            display.mark_saved(self, fname)
+            # Saved by routerlab's own code (not by the notebook cell): a by-product file.
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            display.mark_saved(self, fname, by_library=caller.startswith("routerlab."))
 
     def _ipython_display_(self) -> None:
         display.show(self)
