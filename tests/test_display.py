@@ -121,3 +121,17 @@ def test_figure_text_names_the_figure():
     assert display._describe(fig) == "[figure: Quality vs cost]"
     fig.suptitle("Overall")
     assert display._describe(fig) == "[figure: Overall]"
+
+
+def test_quieted_restores_logging_and_environment(monkeypatch):
+    import logging
+    import os
+
+    monkeypatch.delenv("TRANSFORMERS_VERBOSITY", raising=False)
+    logger = logging.getLogger("datasets")
+    before = logger.level
+    with display.quieted():
+        assert logger.level == logging.ERROR
+        assert os.environ["TRANSFORMERS_VERBOSITY"] == "error"
+    assert logger.level == before
+    assert "TRANSFORMERS_VERBOSITY" not in os.environ

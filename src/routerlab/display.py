@@ -218,9 +218,15 @@ def quiet_libraries() -> None:
 
 @contextlib.contextmanager
 def quieted() -> Iterator[None]:
-    """:func:`quiet_libraries` for a block only (CLI code that wants a quiet load, then its logs)."""
+    """:func:`quiet_libraries` for a block only (CLI code that wants a quiet load, then its logs):
+    logger levels, the environment and transformers' verbosity and bars are restored after."""
     levels = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
     environ = {key: os.environ.get(key) for key in _QUIET_ENV}
+    hf_state = None
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_state = (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled())
     quiet_libraries()
     try:
         yield
@@ -232,11 +238,12 @@ def quieted() -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        if "transformers" in sys.modules:
+        if hf_state is not None:
             from transformers.utils import logging as hf_logging
 
-            hf_logging.set_verbosity_warning()
-            hf_logging.enable_progress_bar()
+            hf_logging.set_verbosity(hf_state[0])
+            if hf_state[1]:
+                hf_logging.enable_progress_bar()
 
 
 _GGUF_MODULE = "transformers.modeling_gguf_pytorch_utils"
