@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup run test lint typecheck pytest doctor
+.PHONY: setup run test lint typecheck pytest doctor report
 
 setup: .venv/.routerlab-installed
 
@@ -18,6 +18,11 @@ setup: .venv/.routerlab-installed
 run: setup
 	$(VENV)/routerlab doctor --profile offline
 	$(VENV)/routerlab notebooks --profile offline --params default
+
+## Render the executed notebooks (outputs/notebooks) to a static HTML site in outputs/report/,
+## checked in headless Chromium, with a screenshot of the index (outputs/report/index.png).
+report: setup
+	$(VENV)/routerlab report --screenshot
 
 ## Set up and pass the checks: lint, types, tests (including notebooks with small parameters).
 test: setup lint typecheck pytest

@@ -29,3 +29,22 @@ __all__ = [
     "load_pool",
     "resolve_profile",
 ]
+
+
+def _setup_notebook_kernel() -> None:
+    # Inside a Jupyter kernel, show routerlab's figures inline and keep library logs out of the
+    # outputs (routerlab.display). Checked without importing IPython, so scripts and the CLI pay
+    # nothing; ROUTERLAB_NOTEBOOK_SETUP=0 opts out.
+    import os
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    if ipython is None or os.environ.get("ROUTERLAB_NOTEBOOK_SETUP", "1") == "0":
+        return
+    if hasattr(ipython.get_ipython(), "kernel"):
+        from routerlab.display import notebook_setup
+
+        notebook_setup()
+
+
+_setup_notebook_kernel()

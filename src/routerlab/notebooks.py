@@ -90,10 +90,27 @@ def run_notebook(
             progress_bar=False,
         )
     except Exception as exc:  # papermill wraps cell errors; keep going with the other notebooks
+        _finish_rendered(output)
         return NotebookRun(
             notebook.stem, str(output), time.perf_counter() - start, False, _short(exc)
         )
+    _finish_rendered(output)
     return NotebookRun(notebook.stem, str(output), time.perf_counter() - start, True)
+
+
+def _finish_rendered(output: Path) -> None:
+    """Progress-bar widgets in the rendered copy also get their final state as HTML and text, so
+    viewers without a widget manager (GitHub, nbviewer, nbconvert) show the bar as it ended."""
+    import nbformat
+
+    from routerlab.report.render import static_widgets
+
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except (OSError, ValueError):  # no or a broken rendered copy (a failed run): nothing to add
+        return
+    if static_widgets(nb, keep_views=True):
+        nbformat.write(nb, output)
 
 
 def run_all(
