@@ -14,10 +14,13 @@ setup: .venv/.routerlab-installed
 	bash scripts/setup.sh
 	touch $@
 
-## Set up and run every notebook (offline profile) into outputs/notebooks/.
+## Set up and run every notebook (offline profile) into outputs/notebooks/, then render them as
+## the HTML report in outputs/report/ (browser-checked, with a screenshot, where Chromium is
+## installed: `make report` or .ci/run install it).
 run: setup
 	$(VENV)/routerlab doctor --profile offline
 	$(VENV)/routerlab notebooks --profile offline --params default
+	$(VENV)/routerlab report $$(test -x /usr/bin/chromium && echo --screenshot)
 
 ## Render the executed notebooks (outputs/notebooks) to a static HTML site in outputs/report/,
 ## checked in headless Chromium, with a screenshot of the index (outputs/report/index.png).

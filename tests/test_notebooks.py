@@ -101,6 +101,8 @@ def output_problems(rendered: dict) -> list[str]:
             data = out.get("data", {})
             if "application/vnd.jupyter.widget-view+json" in data and "text/html" not in data:
                 problems.append(f"{where}: a widget without its final state as HTML")
+            if "{'loss'" in text:
+                problems.append(f"{where}: prints raw Trainer log dicts")
             if "Traceback (most recent call last)" in text:
                 problems.append(f"{where}: prints a traceback")
             if out["output_type"] == "stream" and out.get("name") == "stderr" and "Warning" in text:
@@ -121,14 +123,15 @@ def test_output_scan_catches_what_it_should():
                         "data": {"text/plain": "<Figure size 640x480 with 1 Axes>"},
                     },
                     {"output_type": "stream", "name": "stderr", "text": "TqdmWarning: IProgress"},
+                    {"output_type": "stream", "name": "stdout", "text": "{'loss': 1.2, 'epoch': 1}"},
                 ],
             },
         ]
     }
     problems = output_problems(bad)
-    assert len(problems) == 3, problems
+    assert len(problems) == 4, problems
     assert "no image/png" in problems[0] and "<Figure size" in problems[1]
-    assert "warns" in problems[2]
+    assert "warns" in problems[2] and "Trainer log" in problems[3]
 
 
 @pytest.mark.slow
