@@ -123,7 +123,11 @@ def test_output_scan_catches_what_it_should():
                         "data": {"text/plain": "<Figure size 640x480 with 1 Axes>"},
                     },
                     {"output_type": "stream", "name": "stderr", "text": "TqdmWarning: IProgress"},
-                    {"output_type": "stream", "name": "stdout", "text": "{'loss': 1.2, 'epoch': 1}"},
+                    {
+                        "output_type": "stream",
+                        "name": "stdout",
+                        "text": "{'loss': 1.2, 'epoch': 1}",
+                    },
                 ],
             },
         ]
