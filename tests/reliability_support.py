@@ -503,10 +503,13 @@ class RawConnection:
         return status, headers, body
 
     def closed_by_peer(self) -> bool:
-        """True when the server has closed this connection (reads EOF)."""
+        """True when the server has closed this connection (EOF or a reset) before the socket's
+        timeout; False when it is still open when the timeout ends (or sent more data)."""
         try:
             return not self._fill()
-        except OSError:
+        except TimeoutError:  # socket.timeout: still open, the server did not close it
+            return False
+        except OSError:  # reset by the peer: closed
             return True
 
     def close(self) -> None:

@@ -283,3 +283,12 @@ def test_sync_wrapper_and_no_client_at_construction(pool) -> None:
     client = make(pool, server)
     assert client._client is None  # nothing built before the first call
     assert client.complete("gpt-4.1-nano", USER).text == "sync ok"
+
+
+def test_backend_description_never_carries_url_credentials(pool):
+    from routerlab.llm.openai_client import OpenAIClient
+
+    client = OpenAIClient(pool, base_url="http://user:pw-s3cret@127.0.0.1:9/v1", api_key="sk-x")
+    assert "pw-s3cret" not in client.backend and "user" not in client.backend
+    assert client.backend.startswith("openai-compatible http://")
+    assert client.base_url == "http://user:pw-s3cret@127.0.0.1:9/v1"  # the SDK still gets it

@@ -21,11 +21,11 @@ import pytest
 from routerlab.errors import ConfigError, LLMError
 from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.pool import ContextWindowError, load_pool
+from routerlab.redact import backend_name, redact_urls
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, choose_model, model_within
 from routerlab.server import ServerConfig, create_app
 from routerlab.server.config import load_config
-from routerlab.server.redact import backend_name, redact_urls
 from routerlab.server.upstream import is_private_host
 from routerlab.usage import Usage
 
@@ -166,6 +166,16 @@ def test_surrogate_as_raw_bytes_and_in_other_fields(pool):
     assert client.calls == 0
     ok = post(app, chat("emoji \U0001f600 as a pair"))  # a valid surrogate pair is fine
     assert ok.status_code == 200 and client.calls == 1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_body_in_another_unicode_encoding_is_a_400(pool, encoding):
+    # json.loads would decode these, lone surrogate included, past the UTF-8 byte checks.
+    app, client = make_app(pool)
+    raw = json.dumps(chat("a\ud800b"), ensure_ascii=False).encode(encoding, "surrogatepass")
+    error = assert_error(post(app, None, raw=raw), 400)
+    assert error["code"] == "invalid_json" and "UTF-8" in error["message"]
+    assert client.calls == 0
 
 
 # -- body size, timeouts, disconnects ----------------------------------------------------------
@@ -553,6 +563,19 @@ def test_no_credentials_in_bodies_health_or_502s(pool):
     app, _ = make_app(pool, client=rejected)
     for response in (ok, health, bad, post(app, chat("hi"))):
         assert "pw-s3cret" not in response.text and "user:" not in response.text
+
+
+def test_upstream_messages_echoing_the_key_or_token_are_redacted(pool, monkeypatch):
+    # Some upstreams quote the request's Authorization header in their error message.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-echoed-key-123")
+    echo = f"HTTP 400: bad header 'Bearer sk-test-echoed-key-123' and token {TOKEN}"
+    app, client = make_app(
+        pool, client=CountingClient(pool, error=lambda: LLMError(echo, status=400))
+    )
+    response = post(app, chat("hi"))
+    assert response.status_code == 400 and client.calls == 1
+    assert "sk-test-echoed-key-123" not in response.text and TOKEN not in response.text
+    assert "***" in response.text
 
 
 def test_no_credentials_from_a_real_openai_client_that_cannot_connect(pool):

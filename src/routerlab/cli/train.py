@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     # Training takes minutes to hours: find out now, not at the first save, that a folder
     # cannot be written.
     check_output_dir(args.output_dir, what="--output-dir")
-    check_output_dir(args.model_dir, what="--model-dir")
+    check_output_dir(args.model_dir or default_model_dir(args.split), what="--model-dir")
     if args.sample_size is not None and args.sample_size < 1:
         raise ConfigError(f"--sample-size must be >= 1, got {args.sample_size}")
     from routerlab.profiles import resolve_profile

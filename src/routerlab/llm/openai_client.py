@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from routerlab.errors import ConfigError, LLMError
 from routerlab.llm.base import ChatClient, ChatResult, ClientSettings, Message
 from routerlab.pool import Pool
+from routerlab.redact import redact_urls
 from routerlab.usage import Usage
 
 if TYPE_CHECKING:
@@ -93,7 +94,10 @@ class OpenAIClient(ChatClient):
         self._api_key = api_key  # never logged or put in a message
         self.settings = settings or ClientSettings()
         self._http_client = http_client
-        self.backend = "openai" if self.base_url is None else f"openai-compatible {self.base_url}"
+        # ``backend`` lands in tables, caches, logs and error messages: never with credentials.
+        self.backend = (
+            "openai" if self.base_url is None else f"openai-compatible {redact_urls(self.base_url)}"
+        )
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 

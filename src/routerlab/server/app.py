@@ -10,7 +10,7 @@ completion whose ``model`` is the model that answered; the routing decision trav
 Layers: :mod:`~routerlab.server.limits` (body size and read timeout, JSON nesting, valid text),
 :mod:`~routerlab.server.upstream` (messages and content parts), :mod:`~routerlab.server.protocol`
 (OpenAI wire format), :mod:`~routerlab.server.state` (context windows, routing, cache, batching,
-retries), :mod:`~routerlab.server.redact` (what may be shown of the upstream), this module (the
+retries), :mod:`~routerlab.redact` (what may be shown of the upstream), this module (the
 FastAPI app, streaming, and the last line of error handling).
 """
 
@@ -32,6 +32,7 @@ from routerlab.errors import ConfigError, RouterlabError
 from routerlab.gateway import call_params, check_capability
 from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.pool import ContextWindowError, Pool, load_pool
+from routerlab.redact import backend_name
 from routerlab.routers.base import Router
 from routerlab.server.config import DEFAULT_ROUTERS, ROUTER_PREFIX, ServerConfig
 from routerlab.server.limits import ClientGone, parse_json_object, read_body
@@ -48,7 +49,6 @@ from routerlab.server.protocol import (
     sse,
     usage_body,
 )
-from routerlab.server.redact import backend_name
 from routerlab.server.state import GatewayState, describe_error, internal_error
 from routerlab.server.upstream import ContentLimits, attached_files
 

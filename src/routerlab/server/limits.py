@@ -86,6 +86,15 @@ def parse_json_object(raw: bytes, max_depth: int) -> dict[str, Any]:
     depth over the limit are a 400. Lone surrogates (``"a\\ud800b"``) parse fine but cannot be
     encoded as UTF-8 for the upstream, so they are a 400 naming the field.
     """
+    # JSON over HTTP is UTF-8 (RFC 8259), but json.loads also auto-detects UTF-16/32, whose
+    # text the byte-level hints below cannot see: a JSON text starts with an ASCII character,
+    # so a NUL or a UTF-16/32 byte-order mark in its first four bytes means another encoding.
+    if 0 in raw[:4] or raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise APIError(
+            400,
+            "The request body must be JSON encoded as UTF-8 (it looks like UTF-16 or UTF-32).",
+            code="invalid_json",
+        )
     try:
         body = json.loads(raw)
     except RecursionError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import time
 import traceback
 import uuid
@@ -21,13 +22,13 @@ from typing import Any
 from routerlab.errors import ConfigError, LLMError, RouterlabError
 from routerlab.llm.base import ChatClient
 from routerlab.pool import Pool
+from routerlab.redact import backend_name, redact_urls
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, choose_model, model_within
 from routerlab.server.batching import MicroBatcher, has_batched_inference
 from routerlab.server.cache import DecisionCache, decision_key
 from routerlab.server.config import ROUTER_PREFIX, ServerConfig
 from routerlab.server.protocol import APIError, Routing, Target
-from routerlab.server.redact import backend_name, redact_urls
 from routerlab.server.upstream import ParsedMessages
 
 log = logging.getLogger("routerlab.server")
@@ -258,7 +259,20 @@ class GatewayState:
         if backend:
             for shown in (backend, redact_urls(backend)):  # raw, or already redacted
                 text = text.replace(shown, backend_name(backend))
+        # An upstream error message may echo what it was sent (some servers quote the
+        # Authorization header): the gateway's own secrets never go back to a client.
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
         return redact_urls(text)
+
+    def _secrets(self) -> list[str]:
+        keys = [
+            self.token,
+            getattr(self.client, "_api_key", None),
+            getattr(getattr(self.client, "inner", None), "_api_key", None),  # behind a cache
+            os.environ.get("OPENAI_API_KEY"),
+        ]
+        return [k for k in keys if k and len(k) >= 4]
 
     def stats(self) -> dict[str, Any]:
         """What ``/health`` shows to a caller with the token."""
