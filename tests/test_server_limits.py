@@ -260,6 +260,29 @@ def test_client_that_stops_sending_gets_a_408(pool):
     assert client.calls == 0
 
 
+def test_client_that_trickles_its_body_gets_a_408_at_the_deadline(pool):
+    # A chunk every 20 ms never trips the 1 s per-chunk timeout; the 0.2 s deadline for the
+    # whole body does.
+    app, client = make_app(pool, client_body_timeout_s=1.0, client_body_deadline_s=0.2)
+    sent_chunks = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent_chunks
+        sent_chunks += 1
+        if sent_chunks > 1:
+            await asyncio.sleep(0.02)
+        if sent_chunks > 500:  # bounded: the test cannot hang if the deadline is not enforced
+            return {"type": "http.request", "body": b"}", "more_body": False}
+        return {"type": "http.request", "body": b" ", "more_body": True}
+
+    sent = asyncio.run(_call_asgi(app, receive))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 408
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert b"client_body_deadline_s" in body
+    assert sent_chunks < 500 and client.calls == 0
+
+
 def test_client_that_disconnects_mid_body_is_a_499_not_a_500(pool, caplog):
     app, client = make_app(pool)
     messages = iter(

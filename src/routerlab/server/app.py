@@ -206,7 +206,12 @@ def create_app(
     async def chat_completions(request: Request) -> Response:
         authorize(request)  # before reading a byte of the body
         try:
-            raw = await read_body(request, config.max_body_bytes, config.client_body_timeout_s)
+            raw = await read_body(
+                request,
+                config.max_body_bytes,
+                config.client_body_timeout_s,
+                config.client_body_deadline_s,
+            )
         except ClientGone:  # nobody to answer; counted, not logged as an error
             gateway.requests["499"] += 1
             return Response(status_code=499)

@@ -68,6 +68,7 @@ class ServerConfig:
     # upstream that fetches image URLs would otherwise fetch them on the gateway's behalf.
     allow_private_image_hosts: bool = False
     client_body_timeout_s: float = 30.0  # longest wait for the next chunk of a request body
+    client_body_deadline_s: float = 120.0  # the whole body must arrive within this (trickling)
     keepalive_timeout_s: float = 5.0  # idle keep-alive connections are closed after this
 
     def __post_init__(self) -> None:
@@ -86,7 +87,7 @@ class ServerConfig:
                 f"max_json_depth must be >= 8 (a chat request with content parts nests about 6 "
                 f"levels), got {self.max_json_depth}"
             )
-        for name in ("client_body_timeout_s", "keepalive_timeout_s"):
+        for name in ("client_body_timeout_s", "client_body_deadline_s", "keepalive_timeout_s"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ConfigError(f"{name} must be a number > 0, got {value!r}")

@@ -35,12 +35,16 @@ def too_large(limit: int) -> APIError:
     )
 
 
-async def read_body(request: Request, max_bytes: int, chunk_timeout_s: float) -> bytes:
+async def read_body(
+    request: Request, max_bytes: int, chunk_timeout_s: float, deadline_s: float | None = None
+) -> bytes:
     """The request body, refused with a 413 as soon as it is known to exceed ``max_bytes``.
 
     The declared ``Content-Length`` is checked first; a chunked (or lying) body is counted as it
     arrives, so no more than ``max_bytes`` plus one chunk is ever held. A client that stops
-    sending for ``chunk_timeout_s`` gets a 408; one that disconnects raises :class:`ClientGone`.
+    sending for ``chunk_timeout_s`` gets a 408, and so does one whose whole body has not arrived
+    within ``deadline_s`` (a byte every few seconds would otherwise hold the connection for
+    ever); one that disconnects raises :class:`ClientGone`.
     """
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -55,19 +59,31 @@ async def read_body(request: Request, max_bytes: int, chunk_timeout_s: float) ->
     chunks: list[bytes] = []
     size = 0
     stream = request.stream()
+    loop = asyncio.get_running_loop()
+    end = None if deadline_s is None else loop.time() + deadline_s
     try:
         while True:
+            wait = chunk_timeout_s if end is None else min(chunk_timeout_s, end - loop.time())
             try:
-                async with asyncio.timeout(chunk_timeout_s):
+                if wait <= 0:
+                    raise TimeoutError
+                async with asyncio.timeout(wait):
                     chunk = await anext(stream)
             except StopAsyncIteration:
                 break
             except TimeoutError:
+                if end is not None and loop.time() >= end:
+                    why = (
+                        f"not all of it within {deadline_s:g} s (client_body_deadline_s in the "
+                        "[server] config)"
+                    )
+                else:
+                    why = (
+                        f"no data for {chunk_timeout_s:g} s (client_body_timeout_s in the "
+                        "[server] config)"
+                    )
                 raise APIError(
-                    408,
-                    f"The request body did not arrive: no data for {chunk_timeout_s:g} s "
-                    "(client_body_timeout_s in the [server] config).",
-                    code="request_timeout",
+                    408, f"The request body did not arrive: {why}.", code="request_timeout"
                 ) from None
             size += len(chunk)
             if size > max_bytes:
