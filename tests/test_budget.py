@@ -331,4 +331,31 @@ def test_notebooks_cli_passes_the_cap_and_no_cache_to_the_kernels(monkeypatch):
     args = ["notebooks", "--profile", "live", "--params", "live", "--only", "01"]
     main([*args, "--max-cost", "3.5", "--no-cache"])
     assert seen["param_set"] == "live" and seen["cap"] == "3.5" and seen["no_cache"] == "1"
+    assert seen["overrides"] == {"MAX_COST_USD": 3.5}
     assert main([*args, "--max-cost", "-1"]) == 2
+
+
+def test_max_cost_reaches_the_kernels_as_a_parameter_over_the_param_set(monkeypatch, tmp_path):
+    """01-03 pass MAX_COST_USD explicitly, so --max-cost must be that parameter, over [live]'s
+    own value; notebooks that do not declare it do not get it (papermill would warn)."""
+    import papermill
+
+    import routerlab.notebooks as nb
+
+    sent: dict[str, dict[str, Any]] = {}
+
+    def fake_execute(src: str, out: str, *, parameters: dict[str, Any], **kwargs: Any) -> None:
+        sent[Path(src).stem] = dict(parameters)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    assert nb.load_params(nb.notebook_paths(only=["01"])[0], "live")["MAX_COST_USD"] != 3.5
+    runs = nb.run_all(profile="live", param_set="live", only=["01", "03", "05"],
+                      output_dir=tmp_path, overrides={"MAX_COST_USD": 3.5})  # fmt: skip
+    assert all(r.ok for r in runs)
+    assert sent["01_judge_router"]["MAX_COST_USD"] == 3.5
+    assert sent["03_labeling"]["MAX_COST_USD"] == 3.5
+    assert "MAX_COST_USD" not in sent["05_evaluation"]
+    # without the flag, the parameter set's own value is what the kernel gets
+    nb.run_all(profile="live", param_set="live", only=["01"], output_dir=tmp_path)
+    own = nb.load_params(nb.notebook_paths(only=["01"])[0], "live")["MAX_COST_USD"]
+    assert sent["01_judge_router"]["MAX_COST_USD"] == own
