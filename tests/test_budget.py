@@ -137,7 +137,19 @@ def test_a_stand_in_is_not_refused(pool, gold, questions, capsys):
     client.stand_in = True
     result = run_harness(gateway(pool, client), questions, max_cost_usd=1e-9, progress=False)
     assert len(result.table) == len(questions) and result.stopped == "complete"
-    assert "nothing is paid" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "nothing is paid" in out and "would cost" in out
+    assert len(out.strip().splitlines()) == 1  # the offline notebooks' output stays short
+
+
+def test_a_live_run_prints_its_estimate_without_a_cap(pool, gold, questions, capsys, monkeypatch):
+    monkeypatch.delenv("MAX_COST_USD", raising=False)
+    gw = gateway(pool, Upstream(pool, gold))
+    estimate = estimate_harness_cost(gw, questions)
+    result = run_harness(gw, questions, progress=False)
+    assert result.stopped == "complete" and len(result.table) == len(questions)
+    out = capsys.readouterr().out
+    assert "estimated cost of the MMLU harness" in out and f"${estimate.total_usd:.4f}" in out
 
 
 def test_harness_stops_at_the_cap_and_resumes(pool, gold, questions, tmp_path):

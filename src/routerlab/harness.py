@@ -340,10 +340,10 @@ async def arun_harness(
 ) -> HarnessResult:
     """Run every question through the router and through ``fixed_model``.
 
-    ``max_cost_usd`` (else ``$MAX_COST_USD``; None or 0: no cap) caps what this run pays: the
-    estimate (:func:`routerlab.budget.estimate_harness_cost`) is printed first and a run whose
-    estimate is above the cap is refused with :class:`~routerlab.budget.BudgetExceeded` (a local
-    stand-in pays nothing and is not refused). While it runs, each question reserves its
+    The estimate (:func:`routerlab.budget.estimate_harness_cost`) of the questions left is
+    printed before every run (a local stand-in gets one line: what the calls would cost live).
+    ``max_cost_usd`` (else ``$MAX_COST_USD``; None or 0: no cap) caps what a live run pays: a run
+    whose estimate is above the cap is refused with :class:`~routerlab.budget.BudgetExceeded`. While it runs, each question reserves its
     estimate, and no question starts once paid plus reserved would pass the cap: the run then
     returns the finished questions with ``stopped="budget"``; with ``checkpoint`` a rerun
     resumes where it stopped.
@@ -367,12 +367,18 @@ async def arun_harness(
     client = router_gateway.client
     if client is None:
         raise ConfigError("the harness answers questions: give the gateway a client")
-    if cap is not None:
+    if len(todo):
+        # the estimate is printed before every run; only a live run with a cap can be refused
         estimate = estimate_harness_cost(
             router_gateway, todo, fixed_model=fixed_model, temperature=temperature
         )
-        guard(estimate, cap, stand_in=client.stand_in)
-        if not client.stand_in:
+        if client.stand_in:  # one line: the offline notebooks' output stays short
+            print(
+                f"offline stand-in: nothing is paid; these {estimate.calls} calls would cost "
+                f"about ${estimate.total_usd:.4f} live (a ceiling)"
+            )
+        else:
+            guard(estimate, cap)
             spend = SpendCap(cap)
             reserve = estimate.per_question_usd
     gate = asyncio.Semaphore(concurrency)
