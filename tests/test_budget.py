@@ -371,3 +371,25 @@ def test_max_cost_reaches_the_kernels_as_a_parameter_over_the_param_set(monkeypa
     nb.run_all(profile="live", param_set="live", only=["01"], output_dir=tmp_path)
     own = nb.load_params(nb.notebook_paths(only=["01"])[0], "live")["MAX_COST_USD"]
     assert sent["01_judge_router"]["MAX_COST_USD"] == own
+
+
+def test_qids_do_not_depend_on_the_other_subjects_or_the_sample(mirror):
+    both = load_questions(["marketing", "machine_learning"], "dev", 3).set_index("qid")
+    alone = load_questions(["machine_learning"], "dev", None).set_index("qid")
+    shared = both.index.intersection(alone.index)
+    assert len(shared) == 3 and all(q.startswith("machine_learning/dev/") for q in shared)
+    assert (both.loc[shared, "prompt"] == alone.loc[shared, "prompt"]).all()
+
+
+def test_checkpoint_path_changes_with_each_setting(tmp_path):
+    from routerlab.harness import checkpoint_path
+
+    base = dict(backend="openai", router="verbose", fixed_model="gpt-4.1", temperature=0.2,
+                subjects=["marketing"], split="dev", sample_size=5)  # fmt: skip
+    first = checkpoint_path(tmp_path, "01_verbose", **base)
+    assert first == checkpoint_path(tmp_path, "01_verbose", **base)
+    assert first.parent == tmp_path and first.name.startswith("checkpoint_01_verbose_")
+    changes = dict(backend="vllm", router="compact", fixed_model="o4-mini", temperature=0.0,
+                   subjects=["marketing", "anatomy"], split="test", sample_size=None)  # fmt: skip
+    names = {checkpoint_path(tmp_path, "01_verbose", **(base | {k: v})) for k, v in changes.items()}
+    assert first not in names and len(names) == len(changes)

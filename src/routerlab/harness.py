@@ -90,10 +90,14 @@ def load_questions(
     if sample_size is not None and sample_size < 1:
         raise ConfigError(f"sample_size must be >= 1 or None, got {sample_size}")
     frame = load_mmlu(split, list(subjects))
+    # qid = subject/split/position within the subject: the same question keeps its qid whatever
+    # other subjects or sample size a run has (checkpoints and saved tables are matched by it)
+    frame = frame.reset_index(drop=True)
+    position = frame.groupby("subject", sort=False).cumcount()
+    frame["qid"] = [f"{s}/{split}/{i}" for s, i in zip(frame["subject"], position, strict=True)]
     if sample_size is not None:
         frame = frame.groupby("subject", sort=False).head(sample_size)
     frame = frame.reset_index(drop=True)
-    frame["qid"] = [f"{s}/{split}/{i}" for i, s in zip(frame.index, frame["subject"], strict=True)]
     frame["gold"] = [LETTERS[int(a)] for a in frame["answer"]]
     frame["prompt"] = [
         format_question(s, q, c)
@@ -424,6 +428,37 @@ async def arun_harness(
         stopped="budget" if spend.exhausted and len(table) < len(questions) else "complete",
         cache=client.cache_stats(),
     )
+
+
+def checkpoint_path(
+    folder: str | Path,
+    run_name: str,
+    *,
+    backend: str,
+    router: str,
+    fixed_model: str,
+    temperature: float = 0.2,
+    subjects: Sequence[str],
+    split: str,
+    sample_size: int | None,
+) -> Path:
+    """``<folder>/checkpoint_<run_name>_<hash>.jsonl``, the hash of the settings that shape the
+    answers: a run resumes only answers given under the same backend, router, fixed model,
+    temperature and questions (a changed setting starts a new file instead of reusing stale
+    answers)."""
+    import hashlib
+
+    settings = {
+        "backend": backend,
+        "router": router,
+        "fixed_model": fixed_model,
+        "temperature": float(temperature),
+        "subjects": list(subjects),
+        "split": split,
+        "sample_size": sample_size,
+    }
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return Path(folder) / f"checkpoint_{run_name}_{digest}.jsonl"
 
 
 def run_harness(router_gateway: Gateway, questions: pd.DataFrame, **kwargs: Any) -> HarnessResult:
