@@ -393,3 +393,18 @@ def test_checkpoint_path_changes_with_each_setting(tmp_path):
                    subjects=["marketing", "anatomy"], split="test", sample_size=None)  # fmt: skip
     names = {checkpoint_path(tmp_path, "01_verbose", **(base | {k: v})) for k, v in changes.items()}
     assert first not in names and len(names) == len(changes)
+
+
+def test_batch_price_is_the_pools_discount_of_the_list_estimate(pool, gold, questions):
+    from routerlab.budget import at_batch_price, estimate_judge_cost
+
+    est = estimate_harness_cost(gateway(pool, Upstream(pool, gold)), questions)
+    batch = at_batch_price(est, pool)
+    assert batch.total_usd == pytest.approx(est.total_usd * pool.batch_discount)
+    assert batch.calls == est.calls and "Batch" in batch.describe()
+    router = CompactJudgeRouter(pool, Upstream(pool, gold), temperature=0)
+    judge = estimate_judge_cost(router, questions["prompt"], pool)
+    # the harness's judge row counts the same prompts the same way
+    assert judge.total_usd == pytest.approx(
+        est.table.set_index("component").loc["judge", "cost_usd"]
+    )
