@@ -137,7 +137,19 @@ def test_a_stand_in_is_not_refused(pool, gold, questions, capsys):
     client.stand_in = True
     result = run_harness(gateway(pool, client), questions, max_cost_usd=1e-9, progress=False)
     assert len(result.table) == len(questions) and result.stopped == "complete"
-    assert "nothing is paid" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "nothing is paid" in out and "would cost" in out
+    assert len(out.strip().splitlines()) == 1  # the offline notebooks' output stays short
+
+
+def test_a_live_run_prints_its_estimate_without_a_cap(pool, gold, questions, capsys, monkeypatch):
+    monkeypatch.delenv("MAX_COST_USD", raising=False)
+    gw = gateway(pool, Upstream(pool, gold))
+    estimate = estimate_harness_cost(gw, questions)
+    result = run_harness(gw, questions, progress=False)
+    assert result.stopped == "complete" and len(result.table) == len(questions)
+    out = capsys.readouterr().out
+    assert "estimated cost of the MMLU harness" in out and f"${estimate.total_usd:.4f}" in out
 
 
 def test_harness_stops_at_the_cap_and_resumes(pool, gold, questions, tmp_path):
@@ -331,4 +343,68 @@ def test_notebooks_cli_passes_the_cap_and_no_cache_to_the_kernels(monkeypatch):
     args = ["notebooks", "--profile", "live", "--params", "live", "--only", "01"]
     main([*args, "--max-cost", "3.5", "--no-cache"])
     assert seen["param_set"] == "live" and seen["cap"] == "3.5" and seen["no_cache"] == "1"
+    assert seen["overrides"] == {"MAX_COST_USD": 3.5}
     assert main([*args, "--max-cost", "-1"]) == 2
+
+
+def test_max_cost_reaches_the_kernels_as_a_parameter_over_the_param_set(monkeypatch, tmp_path):
+    """01-03 pass MAX_COST_USD explicitly, so --max-cost must be that parameter, over [live]'s
+    own value; notebooks that do not declare it do not get it (papermill would warn)."""
+    import papermill
+
+    import routerlab.notebooks as nb
+
+    sent: dict[str, dict[str, Any]] = {}
+
+    def fake_execute(src: str, out: str, *, parameters: dict[str, Any], **kwargs: Any) -> None:
+        sent[Path(src).stem] = dict(parameters)
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    assert nb.load_params(nb.notebook_paths(only=["01"])[0], "live")["MAX_COST_USD"] != 3.5
+    runs = nb.run_all(profile="live", param_set="live", only=["01", "03", "05"],
+                      output_dir=tmp_path, overrides={"MAX_COST_USD": 3.5})  # fmt: skip
+    assert all(r.ok for r in runs)
+    assert sent["01_judge_router"]["MAX_COST_USD"] == 3.5
+    assert sent["03_labeling"]["MAX_COST_USD"] == 3.5
+    assert "MAX_COST_USD" not in sent["05_evaluation"]
+    # without the flag, the parameter set's own value is what the kernel gets
+    nb.run_all(profile="live", param_set="live", only=["01"], output_dir=tmp_path)
+    own = nb.load_params(nb.notebook_paths(only=["01"])[0], "live")["MAX_COST_USD"]
+    assert sent["01_judge_router"]["MAX_COST_USD"] == own
+
+
+def test_qids_do_not_depend_on_the_other_subjects_or_the_sample(mirror):
+    both = load_questions(["marketing", "machine_learning"], "dev", 3).set_index("qid")
+    alone = load_questions(["machine_learning"], "dev", None).set_index("qid")
+    shared = both.index.intersection(alone.index)
+    assert len(shared) == 3 and all(q.startswith("machine_learning/dev/") for q in shared)
+    assert (both.loc[shared, "prompt"] == alone.loc[shared, "prompt"]).all()
+
+
+def test_checkpoint_path_changes_with_each_setting(tmp_path):
+    from routerlab.harness import checkpoint_path
+
+    base = dict(backend="openai", router="verbose", fixed_model="gpt-4.1", temperature=0.2,
+                subjects=["marketing"], split="dev", sample_size=5)  # fmt: skip
+    first = checkpoint_path(tmp_path, "01_verbose", **base)
+    assert first == checkpoint_path(tmp_path, "01_verbose", **base)
+    assert first.parent == tmp_path and first.name.startswith("checkpoint_01_verbose_")
+    changes = dict(backend="vllm", router="compact", fixed_model="o4-mini", temperature=0.0,
+                   subjects=["marketing", "anatomy"], split="test", sample_size=None)  # fmt: skip
+    names = {checkpoint_path(tmp_path, "01_verbose", **(base | {k: v})) for k, v in changes.items()}
+    assert first not in names and len(names) == len(changes)
+
+
+def test_batch_price_is_the_pools_discount_of_the_list_estimate(pool, gold, questions):
+    from routerlab.budget import at_batch_price, estimate_judge_cost
+
+    est = estimate_harness_cost(gateway(pool, Upstream(pool, gold)), questions)
+    batch = at_batch_price(est, pool)
+    assert batch.total_usd == pytest.approx(est.total_usd * pool.batch_discount)
+    assert batch.calls == est.calls and "Batch" in batch.describe()
+    router = CompactJudgeRouter(pool, Upstream(pool, gold), temperature=0)
+    judge = estimate_judge_cost(router, questions["prompt"], pool)
+    # the harness's judge row counts the same prompts the same way
+    assert judge.total_usd == pytest.approx(
+        est.table.set_index("component").loc["judge", "cost_usd"]
+    )

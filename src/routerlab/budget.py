@@ -284,6 +284,43 @@ def estimate_harness_cost(
     )
 
 
+def at_batch_price(estimate: CostEstimate, pool: Pool) -> CostEstimate:
+    """``estimate`` priced as the Batch API bills it (``pool.batch_discount`` of list price)."""
+    table = estimate.table.copy()
+    table["cost_usd"] = table["cost_usd"] * pool.batch_discount
+    return CostEstimate(
+        table=table,
+        assumptions=[
+            *estimate.assumptions,
+            f"Batch price: {pool.batch_discount:g} x list price",
+        ],
+        what=f"{estimate.what} through the Batch API",
+    )
+
+
+def estimate_judge_cost(router: Any, prompts: Iterable[str], pool: Pool) -> CostEstimate:
+    """Estimated list-price cost of one judge decision per prompt (a judge router's calls)."""
+    from routerlab.prompts import judge_messages
+    from routerlab.request import RouteRequest
+
+    judge_model = getattr(router, "judge_model", None)
+    style = getattr(router, "style", None)
+    if judge_model is None or style is None:
+        raise ConfigError(f"router {getattr(router, 'name', router)!r} makes no judge calls")
+    out = getattr(router, "max_output_tokens", None) or UNCAPPED_OUTPUT_TOKENS
+    texts = [str(p) for p in prompts]
+    n_in = sum(
+        message_tokens(judge_messages(style, pool, RouteRequest(prompt=t)), router.schema)
+        for t in texts
+    )
+    row = _row("judge", judge_model, len(texts), n_in, out * len(texts), pool)
+    return CostEstimate(
+        table=pd.DataFrame([row]),
+        assumptions=[f"judge ({judge_model}, {style}) output: {out} tokens per call"],
+        what=f"{len(texts)} {style} judge decision(s)",
+    )
+
+
 # -- labeling ----------------------------------------------------------------------------------
 
 

@@ -90,10 +90,14 @@ def load_questions(
     if sample_size is not None and sample_size < 1:
         raise ConfigError(f"sample_size must be >= 1 or None, got {sample_size}")
     frame = load_mmlu(split, list(subjects))
+    # qid = subject/split/position within the subject: the same question keeps its qid whatever
+    # other subjects or sample size a run has (checkpoints and saved tables are matched by it)
+    frame = frame.reset_index(drop=True)
+    position = frame.groupby("subject", sort=False).cumcount()
+    frame["qid"] = [f"{s}/{split}/{i}" for s, i in zip(frame["subject"], position, strict=True)]
     if sample_size is not None:
         frame = frame.groupby("subject", sort=False).head(sample_size)
     frame = frame.reset_index(drop=True)
-    frame["qid"] = [f"{s}/{split}/{i}" for i, s in zip(frame.index, frame["subject"], strict=True)]
     frame["gold"] = [LETTERS[int(a)] for a in frame["answer"]]
     frame["prompt"] = [
         format_question(s, q, c)
@@ -340,10 +344,10 @@ async def arun_harness(
 ) -> HarnessResult:
     """Run every question through the router and through ``fixed_model``.
 
-    ``max_cost_usd`` (else ``$MAX_COST_USD``; None or 0: no cap) caps what this run pays: the
-    estimate (:func:`routerlab.budget.estimate_harness_cost`) is printed first and a run whose
-    estimate is above the cap is refused with :class:`~routerlab.budget.BudgetExceeded` (a local
-    stand-in pays nothing and is not refused). While it runs, each question reserves its
+    The estimate (:func:`routerlab.budget.estimate_harness_cost`) of the questions left is
+    printed before every run (a local stand-in gets one line: what the calls would cost live).
+    ``max_cost_usd`` (else ``$MAX_COST_USD``; None or 0: no cap) caps what a live run pays: a run
+    whose estimate is above the cap is refused with :class:`~routerlab.budget.BudgetExceeded`. While it runs, each question reserves its
     estimate, and no question starts once paid plus reserved would pass the cap: the run then
     returns the finished questions with ``stopped="budget"``; with ``checkpoint`` a rerun
     resumes where it stopped.
@@ -367,12 +371,18 @@ async def arun_harness(
     client = router_gateway.client
     if client is None:
         raise ConfigError("the harness answers questions: give the gateway a client")
-    if cap is not None:
+    if len(todo):
+        # the estimate is printed before every run; only a live run with a cap can be refused
         estimate = estimate_harness_cost(
             router_gateway, todo, fixed_model=fixed_model, temperature=temperature
         )
-        guard(estimate, cap, stand_in=client.stand_in)
-        if not client.stand_in:
+        if client.stand_in:  # one line: the offline notebooks' output stays short
+            print(
+                f"offline stand-in: nothing is paid; these {estimate.calls} calls would cost "
+                f"about ${estimate.total_usd:.4f} live (a ceiling)"
+            )
+        else:
+            guard(estimate, cap)
             spend = SpendCap(cap)
             reserve = estimate.per_question_usd
     gate = asyncio.Semaphore(concurrency)
@@ -418,6 +428,37 @@ async def arun_harness(
         stopped="budget" if spend.exhausted and len(table) < len(questions) else "complete",
         cache=client.cache_stats(),
     )
+
+
+def checkpoint_path(
+    folder: str | Path,
+    run_name: str,
+    *,
+    backend: str,
+    router: str,
+    fixed_model: str,
+    temperature: float = 0.2,
+    subjects: Sequence[str],
+    split: str,
+    sample_size: int | None,
+) -> Path:
+    """``<folder>/checkpoint_<run_name>_<hash>.jsonl``, the hash of the settings that shape the
+    answers: a run resumes only answers given under the same backend, router, fixed model,
+    temperature and questions (a changed setting starts a new file instead of reusing stale
+    answers)."""
+    import hashlib
+
+    settings = {
+        "backend": backend,
+        "router": router,
+        "fixed_model": fixed_model,
+        "temperature": float(temperature),
+        "subjects": list(subjects),
+        "split": split,
+        "sample_size": sample_size,
+    }
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return Path(folder) / f"checkpoint_{run_name}_{digest}.jsonl"
 
 
 def run_harness(router_gateway: Gateway, questions: pd.DataFrame, **kwargs: Any) -> HarnessResult:

@@ -8,6 +8,7 @@ their working directory, so their relative paths (``outputs/...``) land in the r
 
 from __future__ import annotations
 
+import re
 import time
 import tomllib
 from collections.abc import Callable, Sequence
@@ -113,6 +114,21 @@ def _finish_rendered(output: Path) -> None:
         nbformat.write(nb, output)
 
 
+def declared_parameters(notebook: Path) -> set[str]:
+    """Names assigned in the notebook's ``parameters`` cell (``NAME = ...`` lines)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    names: set[str] = set()
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            names |= set(_ASSIGNED.findall(cell.source))
+    return names
+
+
+_ASSIGNED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=", re.MULTILINE)
+
+
 def run_all(
     *,
     profile: Profile | str,
@@ -120,11 +136,21 @@ def run_all(
     only: Sequence[str] | None = None,
     output_dir: Path | None = None,
     on_done: Callable[[NotebookRun], None] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> list[NotebookRun]:
-    """Run every notebook (or ``only`` some) in order; a failure does not stop the others."""
+    """Run every notebook (or ``only`` some) in order; a failure does not stop the others.
+
+    ``overrides`` (e.g. ``{"MAX_COST_USD": 5.0}`` from ``--max-cost``) win over the parameter
+    set's values; each notebook gets those its parameters cell declares (papermill would warn
+    about the others).
+    """
     runs = []
     for path in notebook_paths(only=only):
-        run = run_notebook(path, profile=profile, param_set=param_set, output_dir=output_dir)
+        declared = declared_parameters(path) if overrides else set()
+        extra = {k: v for k, v in (overrides or {}).items() if k in declared}
+        run = run_notebook(
+            path, profile=profile, param_set=param_set, output_dir=output_dir, extra_params=extra
+        )
         runs.append(run)
         if on_done is not None:
             on_done(run)

@@ -11,7 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from routerlab.budget import CostEstimate
 
 JUDGE_ROUTERS = ("verbose", "compact")
 
@@ -60,6 +65,24 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         "(doubles up to 10x)")  # fmt: skip
     parser.add_argument("--wait-s", type=float, default=None, help="stop waiting after this many "
                         "seconds (0: submit or check once); default: wait until done")  # fmt: skip
+    parser.add_argument("--max-cost", type=float, default=None, metavar="USD",
+                        help="refuse to submit a run estimated (at Batch price) above this; "
+                        "default: $MAX_COST_USD, else no cap")  # fmt: skip
+
+
+def _guard(
+    args: argparse.Namespace, state: Path, estimate: Callable[[], CostEstimate], pool: Any
+) -> None:
+    """Print the estimate at Batch price before anything is submitted; refuse it above the cap
+    (:class:`~routerlab.budget.BudgetExceeded`: one-line error, exit 2). A run resumed from its
+    state file was estimated when it was submitted: its batches are only polled and collected."""
+    from routerlab.budget import at_batch_price, guard, resolve_max_cost
+
+    cap = resolve_max_cost(args.max_cost)
+    if state.is_file():
+        print(f"resuming the batches saved in {state} (estimated when submitted)", flush=True)
+        return
+    guard(at_batch_price(estimate(), pool), cap)
 
 
 def _clients(args: argparse.Namespace, pool: Any) -> tuple[Any, Any]:
@@ -91,9 +114,9 @@ def _router(args: argparse.Namespace, pool: Any, chat: Any) -> Any:
 
 
 def run_harness_cmd(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from routerlab.asyncutil import run_sync
+    from routerlab.budget import estimate_harness_cost
     from routerlab.cli._inputs import check_output_dir
     from routerlab.harness import load_questions, mmlu_gateway
     from routerlab.harness_batch import DONE, arun_harness_batch
@@ -104,9 +127,12 @@ def run_harness_cmd(args: argparse.Namespace) -> int:
     chat, sdk = _clients(args, pool)
     gateway = mmlu_gateway(pool, chat, _router(args, pool, chat))
     questions = load_questions(args.subjects, args.split, args.sample_size)
+    state = Path(out) / f"{args.name}.batch.json"
+    _guard(args, state, lambda: estimate_harness_cost(gateway, questions,
+           fixed_model=args.fixed_model, temperature=args.temperature), pool)  # fmt: skip
     run = run_sync(
         arun_harness_batch(
-            sdk, gateway, questions, Path(out) / f"{args.name}.batch.json",
+            sdk, gateway, questions, state,
             fixed_model=args.fixed_model, temperature=args.temperature, poll_s=args.poll,
             timeout_s=args.wait_s, on_progress=_progress,
         )
@@ -123,9 +149,9 @@ def run_harness_cmd(args: argparse.Namespace) -> int:
 
 
 def run_judge_cmd(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from routerlab.asyncutil import run_sync
+    from routerlab.budget import estimate_judge_cost
     from routerlab.cli._inputs import check_input_file, check_output_file, read_or_fail
     from routerlab.harness_batch import DONE, arun_decisions_batch
     from routerlab.labeling.io import read_prompts
@@ -138,10 +164,12 @@ def run_judge_cmd(args: argparse.Namespace) -> int:
     prompts = [str(p) for p in frame["user_query"].tolist()][: args.limit]
     pool = load_pool()
     chat, sdk = _clients(args, pool)
+    router = _router(args, pool, chat)
+    state = Path(output).with_name(Path(output).name + ".batch.json")
+    _guard(args, state, lambda: estimate_judge_cost(router, prompts, pool), pool)
     run = run_sync(
         arun_decisions_batch(
-            sdk, _router(args, pool, chat), prompts,
-            Path(output).with_name(Path(output).name + ".batch.json"), poll_s=args.poll,
+            sdk, router, prompts, state, poll_s=args.poll,
             timeout_s=args.wait_s, on_progress=_progress,
         )
     )  # fmt: skip

@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         type=float,
         default=None,
         metavar="USD",
-        help="spending cap for live runs, passed to the kernels as $MAX_COST_USD",
+        help="spending cap for live runs: the notebooks' MAX_COST_USD parameter (over the "
+        "parameter set's value) and $MAX_COST_USD in the kernels",
     )
     p.add_argument(
         "--only",
@@ -61,11 +62,15 @@ def _run(args: argparse.Namespace) -> int:
         from routerlab.llm.cache import NO_CACHE_ENV
 
         os.environ[NO_CACHE_ENV] = "1"
+    overrides = {}
     if args.max_cost is not None:
         from routerlab.budget import MAX_COST_ENV, resolve_max_cost
 
         resolve_max_cost(args.max_cost)  # refuses a negative cap before any notebook starts
         os.environ[MAX_COST_ENV] = str(args.max_cost)
+        # the notebooks pass their MAX_COST_USD parameter explicitly, so the cap must be that
+        # parameter too, or a parameter set's own value (e.g. [live]'s 20.0) would win
+        overrides["MAX_COST_USD"] = float(args.max_cost)
     profile = resolve_profile(args.profile)
 
     def report(run: NotebookRun) -> None:
@@ -81,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         only=args.only,
         output_dir=args.output_dir,
         on_done=report,
+        overrides=overrides,
     )
     if runs:
         summary = Path(runs[0].output).parent / f"run_summary_{args.params}.csv"
