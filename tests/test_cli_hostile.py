@@ -493,3 +493,14 @@ def test_train_without_model_dir_checks_the_default_folder(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--profile", "offline", "--sample-size", "0"]) == 2
     one_line_error(capsys, "train", "--sample-size must be >= 1")
+
+
+def test_route_counts_inlined_text_files_against_the_window(window_pool, tmp_path, capsys):
+    # The ~400-token text file is inlined into the message: with 500 output tokens it no longer
+    # fits big's 600-token window, though the prompt itself is two words.
+    notes = tmp_path / "notes.txt"
+    notes.write_text(WORDS, encoding="utf-8")
+    args = ["route", "summarise this", "--file", str(notes), "--router", "fixed"]
+    args += ["--decision-only", "--profile", "offline", "--json", "--max-tokens", "500"]
+    assert main(args) == 0
+    assert '"model": "deep"' in capsys.readouterr().out

@@ -391,21 +391,32 @@ class Gateway:
         messages = await self.build_messages(request, model, files)
         return messages, call_params(self.pool, model, request.temperature, self._cap(model))
 
-    async def prompt_tokens(self, request: RouteRequest) -> int | None:
-        """The prompt's tokens, or None when it is too short to exceed any window.
+    async def prompt_tokens(
+        self, request: RouteRequest, files: Sequence[CheckedFile] = ()
+    ) -> int | None:
+        """The prompt's tokens, text files inlined into the message included, or None when
+        they are too short to exceed any window.
 
         A token is at least one UTF-8 byte (at most 4 per character), so a prompt whose 4x
-        character count plus the output cap fits the smallest window is not counted.
+        character count plus the text files' bytes and the output cap fits the smallest window
+        is not counted. Images and PDFs are priced by the upstream, not counted here.
         """
+        texts = [f for f in files if f.kind == "text"]
         smallest = min(m.context_window for m in self.pool.models)
         caps = [self._cap(m.name) or 0 for m in self.pool.models]
-        if 4 * len(request.prompt) + max(caps) <= smallest:
+        if 4 * len(request.prompt) + sum(f.size for f in texts) + max(caps) <= smallest:
             return None
         from routerlab.tokens import count_tokens
 
-        if len(request.prompt) > COUNT_OFFLOAD_CHARS:
-            return await asyncio.to_thread(count_tokens, request.prompt)
-        return count_tokens(request.prompt)
+        def count() -> int:
+            total = count_tokens(request.prompt)
+            for f in texts:  # checked UTF-8 by check_files
+                total += count_tokens(f.path.read_text(encoding="utf-8"))
+            return total
+
+        if texts or len(request.prompt) > COUNT_OFFLOAD_CHARS:
+            return await asyncio.to_thread(count)
+        return count()
 
     def fitting_models(self, tokens: int | None) -> list[str]:
         """Models whose context window holds ``tokens`` plus their output cap (pool order).
@@ -431,7 +442,7 @@ class Gateway:
         """Answer with a fixed ``model`` (no routing); a prompt its window cannot hold raises
         :class:`~routerlab.pool.ContextWindowError`."""
         req = _as_request(request)
-        tokens = await self.prompt_tokens(req)
+        tokens = await self.prompt_tokens(req, check_files(req.files, self.max_file_bytes))
         if tokens is not None and model not in self.fitting_models(tokens):
             spec = self.pool.get(model)
             raise ContextWindowError(
@@ -475,7 +486,7 @@ class Gateway:
         for f in files:  # at least one pool model must read it, or routing is pointless
             if not any(_reads(m, f.kind) for m in self.pool.models):
                 check_capability(self.pool, self.pool.names[0], [f])
-        allowed = self.fitting_models(await self.prompt_tokens(req))
+        allowed = self.fitting_models(await self.prompt_tokens(req, files))
         return fit_decision(await self.router.aroute(req), self.pool, allowed), files
 
     async def asafe(self, request: RouteRequest | str, model: str | None = None) -> RoutedResponse:
