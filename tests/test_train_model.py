@@ -241,3 +241,16 @@ def test_resume_continues_from_the_last_checkpoint(trained, pool):
     assert np.allclose(again.val_probs, first.val_probs, atol=1e-5)
     # training time carries over from the checkpoint instead of restarting at zero
     assert again.train_seconds >= 0.5 * first.train_seconds
+
+
+def test_offline_recipe_is_the_mirror_reference_fine_tune() -> None:
+    """The offline recipe is the mirror README's reference fine-tune (lr 5e-5, batch 16, cosine,
+    class-weighted, 3 epochs), not one tuned on our rows; unstated settings keep the study's."""
+    from routerlab.training.trainer import TrainingConfig, offline_config
+
+    recipe = offline_config(base_model="any-folder")
+    study = TrainingConfig()
+    assert (recipe.learning_rate, recipe.batch_size, recipe.scheduler) == (5e-5, 16, "cosine")
+    assert recipe.class_weighted and recipe.epochs == 3.0
+    for name in ("warmup_steps", "weight_decay", "dropout", "max_length", "label_smoothing"):
+        assert getattr(recipe, name) == getattr(study, name), name
