@@ -151,6 +151,39 @@ def test_run_evaluation_names_the_variants_and_what_they_read() -> None:
     assert any("CV inside its 200 training rows" in note for note in ev.notes)
 
 
+@pytest.mark.parametrize(
+    ("features", "reads"), [(("subject", "length"), "MMLU subject"), (("length",), "prompt text")]
+)
+def test_fixed_feature_indomain_reads_what_its_features_read(
+    features: tuple[str, ...], reads: str
+) -> None:
+    """``indomain`` with the subject feature reads benchmark metadata: the metrics table, the
+    published comparison and the conclusions must not present it as a prompt-only router."""
+    from routerlab.evaluation.comparisons import published_comparison
+    from routerlab.evaluation.report import conclusions
+
+    ev = run_evaluation(
+        make_table(400),
+        ["random", "indomain"],
+        train_rows=200,
+        cv_folds=3,
+        random_seeds=range(3),
+        indomain_features=features,
+    )
+    assert ev.metrics().set_index("router").loc["indomain", "reads"] == reads
+    rows = published_comparison(ev)
+    verdicts = rows[rows["router"].str.startswith("in-domain, fixed")]["comparable"]
+    assert len(verdicts) == 2
+    comparable = [v.startswith("comparable") for v in verdicts]
+    text = conclusions(ev)
+    if reads == "MMLU subject":
+        assert not any(comparable)
+        assert "reads the MMLU subject" in text
+    else:
+        assert any(comparable)
+        assert "reads the MMLU subject" not in text
+
+
 # ----------------------------------------------------------------------------- few-shot cost
 
 

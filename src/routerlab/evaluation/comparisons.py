@@ -29,8 +29,9 @@ from routerlab.evaluation.indomain import (
     split_rows,
 )
 from routerlab.evaluation.report import (
-    READS_METADATA,
+    PROMPT_TEXT,
     Evaluation,
+    reads_of,
     router_label,
     table_costs,
 )
@@ -172,7 +173,7 @@ def published_comparison(
     for r in evaluation.results:
         if r.kind != "curve":
             continue
-        reads = READS_METADATA.get(r.name, "prompt text")
+        reads = reads_of(r)
         for grid, key in (("qcut10", "apgr_qcut10"), ("full", "apgr")):
             interval = ""
             if summary is not None:
@@ -187,7 +188,7 @@ def published_comparison(
                 interval = f"bootstrap 95 %: {r.metrics['apgr_lo']:.3f}–{r.metrics['apgr_hi']:.3f}"
             if r.name == "oracle":
                 verdict = "not comparable: reads the outcomes (upper bound, not a router)"
-            elif reads != "prompt text":
+            elif reads != PROMPT_TEXT:
                 verdict = f"not comparable: reads {reads}, benchmark metadata a gateway never sees"
             elif grid != "qcut10":
                 verdict = "not comparable: full threshold grid (RouteLLM used 10 qcut bins)"

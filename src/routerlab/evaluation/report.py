@@ -39,6 +39,7 @@ from routerlab.evaluation.indomain import (
     TEXT_ONLY,
     VARIANT_LABELS,
     WITH_SUBJECT,
+    features_reads,
     fit_selected,
     split_rows,
 )
@@ -75,8 +76,10 @@ DEFAULT_ROUTERS = (
     "oracle",
 )
 # Routers that read something besides the prompt text (so they are not comparable with
-# prompt-only routers such as RouteLLM's).
+# prompt-only routers such as RouteLLM's). The in-domain routers say what they read from the
+# features they were fitted with (:attr:`RouterResult.reads`), which takes precedence.
 READS_METADATA = {WITH_SUBJECT: "MMLU subject", "oracle": "the outcomes themselves"}
+PROMPT_TEXT = "prompt text"
 METRIC_COLUMNS = (
     "router",
     "label",
@@ -118,6 +121,16 @@ class RouterResult:
     curve: pd.DataFrame | None = None
     scores: np.ndarray | None = None  # strong scores on the held-out rows (curve routers)
     to_strong: np.ndarray | None = None  # decisions on the held-out rows (point routers)
+    reads: str | None = None  # what it reads, when known from its features (see reads_of)
+
+
+def reads_of(result: RouterResult) -> str:
+    """What a router reads: its own features when known (an in-domain router with the subject
+    feature reads the MMLU subject), else :data:`READS_METADATA`, else prompt text for a scorer
+    and nothing for a fixed decision."""
+    if result.reads is not None:
+        return result.reads
+    return READS_METADATA.get(result.name, PROMPT_TEXT if result.kind == "curve" else "nothing")
 
 
 @dataclass
@@ -158,7 +171,7 @@ def metrics_frame(results: Sequence[RouterResult]) -> pd.DataFrame:
             "router": r.name,
             "label": router_label(r.name),
             "kind": r.kind,
-            "reads": READS_METADATA.get(r.name, "prompt text" if r.kind == "curve" else "nothing"),
+            "reads": reads_of(r),
             **r.metrics,
         }
         for r in results
@@ -452,6 +465,7 @@ def run_evaluation(
             )
             result = scored(name, model.strong_scores(test_table))
             result.metrics["cv_apgr"] = selection.cv_apgr
+            result.reads = features_reads(selection.features)
             results.append(result)
             notes.append(
                 f"{name} ({router_label(name)}): chose {'+'.join(selection.features)}, "
@@ -614,7 +628,7 @@ def conclusions(evaluation: Evaluation) -> str:
         f"a gap of {100 * (pair.q_strong - pair.q_weak):.2f} points to recover."
     ]
     curve = {k: r for k, r in m.items() if r["kind"] == "curve" and k != "oracle"}
-    prompt_only = {k: r for k, r in curve.items() if k not in READS_METADATA}
+    prompt_only = {k: r for k, r in curve.items() if r["reads"] == PROMPT_TEXT}
     if prompt_only:
         best = max(prompt_only, key=lambda k: prompt_only[k]["apgr"])
         b = prompt_only[best]
@@ -636,12 +650,13 @@ def conclusions(evaluation: Evaluation) -> str:
                 f"Sending longer prompts to the strong model scores APGR {le['apgr']:.3f}"
                 f"{_interval(le, 'apgr')} (10-bin grid {le['apgr_qcut10']:.3f})."
             )
-    if WITH_SUBJECT in m:
-        w = m[WITH_SUBJECT]
+    for name, w in curve.items():
+        if w["reads"] == PROMPT_TEXT:
+            continue
         lines.append(
-            f"{router_label(WITH_SUBJECT)} scores APGR {w['apgr']:.3f}{_interval(w, 'apgr')}: it "
-            "reads the benchmark's subject label, which a gateway never sees, so it is not "
-            "comparable with prompt-only routers or with RouteLLM's published results."
+            f"{router_label(name)} scores APGR {w['apgr']:.3f}{_interval(w, 'apgr')}: it reads "
+            f"the {w['reads']}, which a gateway never sees, so it is not comparable with "
+            "prompt-only routers or with RouteLLM's published results."
         )
     if any(k in m for k in INDOMAIN_ROUTERS):
         lines.append(
