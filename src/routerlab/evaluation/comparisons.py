@@ -184,8 +184,10 @@ def published_comparison(
                         f"seeds: {h['apgr_mean']:.3f} ± {h['apgr_std']:.3f} "
                         f"({h['apgr_min']:.3f}–{h['apgr_max']:.3f}, {int(h['seeds'])} seeds)"
                     )
-            if not interval and grid == "full" and np.isfinite(r.metrics.get("apgr_lo", np.nan)):
-                interval = f"bootstrap 95 %: {r.metrics['apgr_lo']:.3f}–{r.metrics['apgr_hi']:.3f}"
+            # the bootstrap interval of the grid this row is on
+            lo, hi = r.metrics.get(f"{key}_lo", np.nan), r.metrics.get(f"{key}_hi", np.nan)
+            if not interval and np.isfinite(lo) and np.isfinite(hi):
+                interval = f"bootstrap 95 %: {lo:.3f}–{hi:.3f}"
             if r.name == "oracle":
                 verdict = "not comparable: reads the outcomes (upper bound, not a router)"
             elif reads != PROMPT_TEXT:

@@ -90,11 +90,17 @@ METRIC_COLUMNS = (
     "apgr_lo",
     "apgr_hi",
     "apgr_qcut10",
+    "apgr_qcut10_lo",
+    "apgr_qcut10_hi",
     "cpt50",
     "cpt50_lo",
     "cpt50_hi",
     "cpt50_qcut10",
+    "cpt50_qcut10_lo",
+    "cpt50_qcut10_hi",
     "cpt80",
+    "cpt80_lo",
+    "cpt80_hi",
     "auc",
     "accuracy",
     "accuracy_lo",
@@ -200,13 +206,19 @@ def evaluate_scores(
 ) -> RouterResult:
     """Curve metrics of a strong scorer on the full grid (plus APGR and CPT(50 %) on RouteLLM's
     10-bin grid, ``*_qcut10``); accuracy, PGR and cost read at ``operating_share``; with
-    ``bootstrap`` > 0 resamples, 95 % intervals ``*_lo`` / ``*_hi``."""
+    ``bootstrap`` > 0 resamples, 95 % intervals ``*_lo`` / ``*_hi`` (APGR, CPT(50 %), CPT(80 %)
+    and cost on the full grid; ``apgr_qcut10_*`` and ``cpt50_qcut10_*`` on the 10-bin grid)."""
     curve = threshold_curve(pair, scores)
     metrics = curve_metrics(curve)
     qcut = curve_metrics(qcut_curve(pair, scores))
     metrics["apgr_qcut10"], metrics["cpt50_qcut10"] = qcut["apgr"], qcut["cpt50"]
     if bootstrap > 0:
         metrics.update(bootstrap_curve_metrics(pair, scores, n_boot=bootstrap, seed=seed))
+        # The 10-bin headline numbers carry their own interval, resampled on their own grid.
+        qboot = bootstrap_curve_metrics(pair, scores, n_boot=bootstrap, seed=seed, grid="qcut10")
+        for key in ("apgr", "cpt50"):
+            for end in ("lo", "hi"):
+                metrics[f"{key}_qcut10_{end}"] = qboot[f"{key}_{end}"]
     metrics.update(
         accuracy=_at_share(curve, operating_share, "quality"),
         strong_share=operating_share,
