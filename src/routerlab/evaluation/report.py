@@ -43,6 +43,7 @@ from routerlab.evaluation.indomain import (
     fit_selected,
     split_rows,
 )
+from routerlab.evaluation.published import PUBLISHED_NO_INDOMAIN
 from routerlab.evaluation.scoring import (
     PairOutcomes,
     bootstrap_curve_metrics,
@@ -691,7 +692,10 @@ def conclusions(evaluation: Evaluation) -> str:
         c = m["classifier"]
         lines.append(
             f"The classifier trained on Arena labels (no MMLU data) scores APGR {c['apgr']:.3f}"
-            f"{_interval(c, 'apgr')}."
+            f"{_interval(c, 'apgr')}; on RouteLLM's 10-bin grid {c['apgr_qcut10']:.3f}"
+            f"{_interval(c, 'apgr_qcut10')}, beside RouteLLM's best router trained without "
+            f"in-domain data, {PUBLISHED_NO_INDOMAIN['apgr']:.3f} (published, on "
+            f"{PUBLISHED_NO_INDOMAIN['rows']} rows)."
         )
     if "oracle" in m:
         o = m["oracle"]
