@@ -179,3 +179,18 @@ def test_ten_bin_headline_metrics_carry_their_own_bootstrap_interval() -> None:
     assert (m["apgr_qcut10_lo"], m["apgr_qcut10_hi"]) == (qboot["apgr_lo"], qboot["apgr_hi"])
     assert (m["apgr_lo"], m["apgr_hi"]) == (full["apgr_lo"], full["apgr_hi"])
     assert (m["apgr_qcut10_lo"], m["apgr_qcut10_hi"]) != (m["apgr_lo"], m["apgr_hi"])
+
+
+def test_cheapest_router_is_named_only_when_intervals_separate() -> None:
+    from routerlab.evaluation.report import _cheapest_sentence
+
+    def r(cost: float, lo: float, hi: float) -> dict[str, float]:
+        return {"cost_cpt50": cost, "cost_cpt50_lo": lo, "cost_cpt50_hi": hi}
+
+    separated = {"a": r(1.0, 0.9, 1.1), "b": r(2.0, 1.8, 2.2)}
+    assert "**a** is cheapest" in _cheapest_sentence(separated)
+    overlapping = {"a": r(1.0, 0.9, 1.9), "b": r(2.0, 1.8, 2.2)}
+    text = _cheapest_sentence(overlapping)
+    assert "is cheapest" not in text and "no router is shown" in text
+    no_interval = {"a": {"cost_cpt50": 1.0}, "b": {"cost_cpt50": 2.0}}
+    assert "is cheapest" not in _cheapest_sentence(no_interval)

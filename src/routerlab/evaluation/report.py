@@ -679,14 +679,10 @@ def conclusions(evaluation: Evaluation) -> str:
         )
     priced = {k: r for k, r in curve.items() if np.isfinite(r.get("cost_cpt50", math.nan))}
     if priced:
-        cheapest = min(priced, key=lambda k: priced[k]["cost_cpt50"])
-        costs = ", ".join(
-            f"{router_label(k)} ${1000 * r['cost_cpt50']:.2f}" for k, r in sorted(priced.items())
-        )
+        costs = ", ".join(f"{router_label(k)} {_dollars(r)}" for k, r in sorted(priced.items()))
         lines.append(
             f"Counted in dollars (estimated prices; {_cost_assumption(evaluation)}), recovering "
-            f"half the gap costs per 1,000 prompts: {costs}; **{router_label(cheapest)}** is "
-            "cheapest."
+            f"half the gap costs per 1,000 prompts: {costs}. {_cheapest_sentence(priced)}"
         )
     if "classifier" in m:
         c = m["classifier"]
@@ -704,6 +700,35 @@ def conclusions(evaluation: Evaluation) -> str:
             f"(APGR {o['apgr']:.3f}): the headroom left for routers."
         )
     return "\n\n".join(lines)
+
+
+def _dollars(r: Mapping[str, Any]) -> str:
+    """Cost at CPT(50 %) per 1,000 prompts, with its 95 % interval when it was bootstrapped."""
+    per_1000 = {k: 1000 * float(r.get(k, math.nan)) for k in ("cost_cpt50_lo", "cost_cpt50_hi")}
+    return f"${1000 * r['cost_cpt50']:.2f}{_interval(per_1000, 'cost_cpt50', '.2f')}"
+
+
+def _cheapest_sentence(priced: Mapping[str, Mapping[str, Any]]) -> str:
+    """Name the cheapest router only when its 95 % interval of cost at CPT(50 %) lies below
+    every other router's; point estimates alone do not rank routers."""
+    cheapest = min(priced, key=lambda k: priced[k]["cost_cpt50"])
+    if len(priced) == 1:
+        return ""
+    hi = float(priced[cheapest].get("cost_cpt50_hi", math.nan))
+    others = {
+        k: float(r.get("cost_cpt50_lo", math.nan)) for k, r in priced.items() if k != cheapest
+    }
+    if np.isfinite(hi) and all(np.isfinite(lo) and hi < lo for lo in others.values()):
+        return (
+            f"**{router_label(cheapest)}** is cheapest: its 95 % interval lies below every "
+            "other router's."
+        )
+    overlapping = [router_label(k) for k, lo in others.items() if not (np.isfinite(hi) and hi < lo)]
+    return (
+        f"{router_label(cheapest)} has the lowest point estimate, but its interval is not "
+        f"separated from {', '.join(overlapping)}'s (or was not computed): no router is shown "
+        "to be cheapest."
+    )
 
 
 def _cost_assumption(evaluation: Evaluation) -> str:
