@@ -10,7 +10,10 @@ not measured here" with the split they were measured on.
     .venv/bin/python benchmarks/classifier_table.py \\
         --model-dir grouped=outputs/models/classifier \\
         --model-dir study=outputs/models/classifier-study \\
-        --out outputs/classifier/results.csv
+        --out benchmarks/results/classifier_table.csv
+
+The default ``--out`` lies outside ``outputs/`` (git-ignored): ``make run`` does not write these
+tables, so they must not sit beside, or overwrite, what it does write.
 """
 
 from __future__ import annotations
@@ -33,7 +36,12 @@ def main() -> None:
         default=[],
         help="SPLIT=DIR of a fine-tuned model, SPLIT in grouped, study (repeatable)",
     )
-    parser.add_argument("--out", default="outputs/classifier/results.csv")
+    parser.add_argument(
+        "--out",
+        default="benchmarks/results/classifier_table.csv",
+        help="results table; figures and reported_results.csv go beside it (default outside "
+        "outputs/, which only `make run` writes)",
+    )
     args = parser.parse_args()
 
     from routerlab.data import load_labeled_prompts

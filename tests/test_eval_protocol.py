@@ -151,6 +151,39 @@ def test_run_evaluation_names_the_variants_and_what_they_read() -> None:
     assert any("CV inside its 200 training rows" in note for note in ev.notes)
 
 
+@pytest.mark.parametrize(
+    ("features", "reads"), [(("subject", "length"), "MMLU subject"), (("length",), "prompt text")]
+)
+def test_fixed_feature_indomain_reads_what_its_features_read(
+    features: tuple[str, ...], reads: str
+) -> None:
+    """``indomain`` with the subject feature reads benchmark metadata: the metrics table, the
+    published comparison and the conclusions must not present it as a prompt-only router."""
+    from routerlab.evaluation.comparisons import published_comparison
+    from routerlab.evaluation.report import conclusions
+
+    ev = run_evaluation(
+        make_table(400),
+        ["random", "indomain"],
+        train_rows=200,
+        cv_folds=3,
+        random_seeds=range(3),
+        indomain_features=features,
+    )
+    assert ev.metrics().set_index("router").loc["indomain", "reads"] == reads
+    rows = published_comparison(ev)
+    verdicts = rows[rows["router"].str.startswith("in-domain, fixed")]["comparable"]
+    assert len(verdicts) == 2
+    comparable = [v.startswith("comparable") for v in verdicts]
+    text = conclusions(ev)
+    if reads == "MMLU subject":
+        assert not any(comparable)
+        assert "reads the MMLU subject" in text
+    else:
+        assert any(comparable)
+        assert "reads the MMLU subject" not in text
+
+
 # ----------------------------------------------------------------------------- few-shot cost
 
 
@@ -248,3 +281,28 @@ def test_rows_with_matched_questions_leave_the_held_out_set() -> None:
     assert k not in ev.test_rows and len(ev.test_rows) == len(test) - 1
     assert ev.pair.n == len(test) - 1
     assert any(note.startswith("dropped 1 held-out rows") for note in ev.notes)
+
+
+def test_classifier_is_compared_with_routellm_without_in_domain_data() -> None:
+    from routerlab.evaluation.comparisons import published_comparison
+    from routerlab.evaluation.published import PUBLISHED, PUBLISHED_NO_INDOMAIN
+    from routerlab.evaluation.report import conclusions
+
+    table = make_table(300)
+    prompts = table.frame["prompt"]
+    hard = {p: float("integral" in p) for p in prompts}
+    ev = run_evaluation(
+        table,
+        ["random"],
+        train_rows=100,
+        random_seeds=range(2),
+        bootstrap=20,
+        scorers={"classifier": lambda ps: np.array([hard[p] for p in ps])},
+    )
+    rows = published_comparison(ev)
+    refs = rows[rows["comparable"].str.startswith("reference")].set_index("apgr")
+    assert set(refs.index) == {PUBLISHED["apgr"], PUBLISHED_NO_INDOMAIN["apgr"]}
+    assert "classifier" in refs.loc[PUBLISHED_NO_INDOMAIN["apgr"], "comparable"]
+    verdict = rows[(rows["router"] == "classifier") & (rows["grid"] == "qcut10")]["comparable"]
+    assert f"{PUBLISHED_NO_INDOMAIN['apgr']:.3f}" in verdict.iloc[0]
+    assert f"{PUBLISHED_NO_INDOMAIN['apgr']:.3f}" in conclusions(ev)

@@ -158,3 +158,39 @@ def test_policy_curve_argmax_tie_goes_to_cheaper_model() -> None:
     probs = np.array([[0.4, 0.4, 0.2]] * 4)
     curve = policy_curve(three_model_table(), probs, abc_pool(), [0.0])
     assert curve["share:a"].iloc[0] == 1.0
+
+
+def test_ten_bin_headline_metrics_carry_their_own_bootstrap_interval() -> None:
+    """apgr_qcut10, cpt50_qcut10 and cpt80 get 95 % intervals, resampled on their own grid."""
+    from routerlab.evaluation.scoring import PairOutcomes, bootstrap_curve_metrics
+
+    rng = np.random.default_rng(1)
+    n = 400
+    hard = rng.random(n) < 0.4
+    weak = np.where(hard, rng.random(n) < 0.2, rng.random(n) < 0.9)
+    strong = rng.random(n) < 0.9
+    pair = PairOutcomes("s", "w", strong.astype(float), weak.astype(float))
+    scores = hard + rng.normal(0, 0.5, n)
+    m = evaluate_scores("r", pair, scores, bootstrap=50, seed=3).metrics
+    for key in ("apgr_qcut10", "cpt50_qcut10", "cpt80"):
+        assert np.isfinite(m[f"{key}_lo"]) and m[f"{key}_lo"] <= m[f"{key}_hi"], key
+    qboot = bootstrap_curve_metrics(pair, scores, n_boot=50, seed=3, grid="qcut10")
+    full = bootstrap_curve_metrics(pair, scores, n_boot=50, seed=3, grid="full")
+    assert (m["apgr_qcut10_lo"], m["apgr_qcut10_hi"]) == (qboot["apgr_lo"], qboot["apgr_hi"])
+    assert (m["apgr_lo"], m["apgr_hi"]) == (full["apgr_lo"], full["apgr_hi"])
+    assert (m["apgr_qcut10_lo"], m["apgr_qcut10_hi"]) != (m["apgr_lo"], m["apgr_hi"])
+
+
+def test_cheapest_router_is_named_only_when_intervals_separate() -> None:
+    from routerlab.evaluation.report import _cheapest_sentence
+
+    def r(cost: float, lo: float, hi: float) -> dict[str, float]:
+        return {"cost_cpt50": cost, "cost_cpt50_lo": lo, "cost_cpt50_hi": hi}
+
+    separated = {"a": r(1.0, 0.9, 1.1), "b": r(2.0, 1.8, 2.2)}
+    assert "**a** is cheapest" in _cheapest_sentence(separated)
+    overlapping = {"a": r(1.0, 0.9, 1.9), "b": r(2.0, 1.8, 2.2)}
+    text = _cheapest_sentence(overlapping)
+    assert "is cheapest" not in text and "no router is shown" in text
+    no_interval = {"a": {"cost_cpt50": 1.0}, "b": {"cost_cpt50": 2.0}}
+    assert "is cheapest" not in _cheapest_sentence(no_interval)

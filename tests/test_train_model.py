@@ -241,3 +241,43 @@ def test_resume_continues_from_the_last_checkpoint(trained, pool):
     assert np.allclose(again.val_probs, first.val_probs, atol=1e-5)
     # training time carries over from the checkpoint instead of restarting at zero
     assert again.train_seconds >= 0.5 * first.train_seconds
+
+
+def test_offline_recipe_is_the_mirror_reference_fine_tune() -> None:
+    """The offline recipe is the mirror README's reference fine-tune (lr 5e-5, batch 16, cosine,
+    class-weighted, 3 epochs), not one tuned on our rows; unstated settings keep the study's."""
+    from routerlab.training.trainer import TrainingConfig, offline_config
+
+    recipe = offline_config(base_model="any-folder")
+    study = TrainingConfig()
+    assert (recipe.learning_rate, recipe.batch_size, recipe.scheduler) == (5e-5, 16, "cosine")
+    assert recipe.class_weighted and recipe.epochs == 3.0
+    for name in ("warmup_steps", "weight_decay", "dropout", "max_length", "label_smoothing"):
+        assert getattr(recipe, name) == getattr(study, name), name
+
+
+def test_library_model_dir_and_training_description(tmp_path) -> None:
+    """Notebook 04 and the CLI share one default: a study-split model never lands in the folder
+    the gateway loads; notebook 05 reads which split a saved classifier was trained on."""
+    import json as _json
+
+    from routerlab.training.io import (
+        INFO_FILE,
+        default_model_dir,
+        describe_training,
+        trained_split,
+    )
+
+    assert default_model_dir("grouped", tmp_path) == tmp_path / "models" / "classifier"
+    assert default_model_dir("study", tmp_path) != default_model_dir("grouped", tmp_path)
+    missing = tmp_path / "none"
+    assert "skipped" in describe_training(missing)
+    for split in ("grouped", "study"):
+        folder = default_model_dir(split, tmp_path)
+        folder.mkdir(parents=True)
+        record = {"format_version": 1, "labels": ["a", "b"], "split_mode": split, "train_rows": 80}
+        (folder / INFO_FILE).write_text(_json.dumps(record), encoding="utf-8")
+        assert trained_split(folder) == split
+        line = describe_training(folder)
+        assert f"**{split}**" in line and "80 train" in line
+        assert ("LEAKY" in line) == (split == "study")

@@ -93,3 +93,25 @@ def test_figures_mark_the_selected_epoch_and_draw_no_reference_lines():
     (ax,) = plot_model_comparison(measured).axes
     labels = [t for t in ax.texts if t.get_text() == "0.700"]
     assert labels and labels[0].get_position()[1] > 0.8  # above the interval, not under it
+
+
+def test_model_comparisons_use_the_shared_palette_and_draw_measured_intervals() -> None:
+    from matplotlib.colors import to_hex
+
+    from routerlab.plots.palette import ROUTER_COLOURS
+
+    def row(model: str, **extra: float) -> dict:
+        return {"model": model, "split": "s", "accuracy": 0.7, "macro_f1": 0.6, **extra}
+
+    measured = pd.DataFrame([row("majority"), row("tfidf_logreg"), row("finetuned_MiniLM")])
+    (ax,) = plot_model_comparison(measured).axes
+    colours = {to_hex(p.get_facecolor()) for p in ax.patches}
+    expected = {ROUTER_COLOURS[k] for k in ("majority", "tfidf_logreg", "classifier")}
+    assert colours == expected
+    reported = reported_results()
+    study = reported[reported["split"] == "study split (leaky)"]
+    tfidf = pd.DataFrame([row("tfidf_logreg", accuracy_low=0.6, accuracy_high=0.8)])
+    (ax,) = plot_reported_comparison(study, tfidf).axes
+    assert ax.collections  # the measured bar's interval is drawn
+    faces = [to_hex(p.get_facecolor()) for p in ax.patches]
+    assert ROUTER_COLOURS["tfidf_logreg"] in faces and ROUTER_COLOURS["classifier"] in faces

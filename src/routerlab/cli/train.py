@@ -73,8 +73,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def default_model_dir(split: str) -> str:
-    """The gateway's folder for the honest split; a separate one for the leaky study split."""
-    return DEFAULT_MODEL_DIR if split == "grouped" else f"{DEFAULT_MODEL_DIR}-{split}"
+    """The gateway's folder for the honest split; a separate one for the leaky study split
+    (:func:`routerlab.training.io.default_model_dir`, shared with notebook 04)."""
+    from routerlab.training.io import default_model_dir as library_default
+
+    return str(library_default(split))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -41,6 +41,13 @@ FEATURES = ("subject", "tfidf", "minilm", "length")
 NEED, SAME, HARM = 0, 1, 2
 
 
+def features_reads(features: Sequence[str]) -> str:
+    """What a router with these features reads: the MMLU subject (benchmark metadata a gateway
+    never sees) when ``subject`` is one of them, else only the prompt text (TF-IDF, MiniLM and
+    length all come from it)."""
+    return "MMLU subject" if "subject" in features else "prompt text"
+
+
 def split_rows(
     n: int,
     train_rows: int = MAX_TRAIN_ROWS,

@@ -39,9 +39,11 @@ from routerlab.evaluation.indomain import (
     TEXT_ONLY,
     VARIANT_LABELS,
     WITH_SUBJECT,
+    features_reads,
     fit_selected,
     split_rows,
 )
+from routerlab.evaluation.published import PUBLISHED_NO_INDOMAIN
 from routerlab.evaluation.scoring import (
     PairOutcomes,
     bootstrap_curve_metrics,
@@ -75,8 +77,10 @@ DEFAULT_ROUTERS = (
     "oracle",
 )
 # Routers that read something besides the prompt text (so they are not comparable with
-# prompt-only routers such as RouteLLM's).
+# prompt-only routers such as RouteLLM's). The in-domain routers say what they read from the
+# features they were fitted with (:attr:`RouterResult.reads`), which takes precedence.
 READS_METADATA = {WITH_SUBJECT: "MMLU subject", "oracle": "the outcomes themselves"}
+PROMPT_TEXT = "prompt text"
 METRIC_COLUMNS = (
     "router",
     "label",
@@ -87,11 +91,17 @@ METRIC_COLUMNS = (
     "apgr_lo",
     "apgr_hi",
     "apgr_qcut10",
+    "apgr_qcut10_lo",
+    "apgr_qcut10_hi",
     "cpt50",
     "cpt50_lo",
     "cpt50_hi",
     "cpt50_qcut10",
+    "cpt50_qcut10_lo",
+    "cpt50_qcut10_hi",
     "cpt80",
+    "cpt80_lo",
+    "cpt80_hi",
     "auc",
     "accuracy",
     "accuracy_lo",
@@ -118,6 +128,16 @@ class RouterResult:
     curve: pd.DataFrame | None = None
     scores: np.ndarray | None = None  # strong scores on the held-out rows (curve routers)
     to_strong: np.ndarray | None = None  # decisions on the held-out rows (point routers)
+    reads: str | None = None  # what it reads, when known from its features (see reads_of)
+
+
+def reads_of(result: RouterResult) -> str:
+    """What a router reads: its own features when known (an in-domain router with the subject
+    feature reads the MMLU subject), else :data:`READS_METADATA`, else prompt text for a scorer
+    and nothing for a fixed decision."""
+    if result.reads is not None:
+        return result.reads
+    return READS_METADATA.get(result.name, PROMPT_TEXT if result.kind == "curve" else "nothing")
 
 
 @dataclass
@@ -158,7 +178,7 @@ def metrics_frame(results: Sequence[RouterResult]) -> pd.DataFrame:
             "router": r.name,
             "label": router_label(r.name),
             "kind": r.kind,
-            "reads": READS_METADATA.get(r.name, "prompt text" if r.kind == "curve" else "nothing"),
+            "reads": reads_of(r),
             **r.metrics,
         }
         for r in results
@@ -187,13 +207,19 @@ def evaluate_scores(
 ) -> RouterResult:
     """Curve metrics of a strong scorer on the full grid (plus APGR and CPT(50 %) on RouteLLM's
     10-bin grid, ``*_qcut10``); accuracy, PGR and cost read at ``operating_share``; with
-    ``bootstrap`` > 0 resamples, 95 % intervals ``*_lo`` / ``*_hi``."""
+    ``bootstrap`` > 0 resamples, 95 % intervals ``*_lo`` / ``*_hi`` (APGR, CPT(50 %), CPT(80 %)
+    and cost on the full grid; ``apgr_qcut10_*`` and ``cpt50_qcut10_*`` on the 10-bin grid)."""
     curve = threshold_curve(pair, scores)
     metrics = curve_metrics(curve)
     qcut = curve_metrics(qcut_curve(pair, scores))
     metrics["apgr_qcut10"], metrics["cpt50_qcut10"] = qcut["apgr"], qcut["cpt50"]
     if bootstrap > 0:
         metrics.update(bootstrap_curve_metrics(pair, scores, n_boot=bootstrap, seed=seed))
+        # The 10-bin headline numbers carry their own interval, resampled on their own grid.
+        qboot = bootstrap_curve_metrics(pair, scores, n_boot=bootstrap, seed=seed, grid="qcut10")
+        for key in ("apgr", "cpt50"):
+            for end in ("lo", "hi"):
+                metrics[f"{key}_qcut10_{end}"] = qboot[f"{key}_{end}"]
     metrics.update(
         accuracy=_at_share(curve, operating_share, "quality"),
         strong_share=operating_share,
@@ -452,6 +478,7 @@ def run_evaluation(
             )
             result = scored(name, model.strong_scores(test_table))
             result.metrics["cv_apgr"] = selection.cv_apgr
+            result.reads = features_reads(selection.features)
             results.append(result)
             notes.append(
                 f"{name} ({router_label(name)}): chose {'+'.join(selection.features)}, "
@@ -614,7 +641,7 @@ def conclusions(evaluation: Evaluation) -> str:
         f"a gap of {100 * (pair.q_strong - pair.q_weak):.2f} points to recover."
     ]
     curve = {k: r for k, r in m.items() if r["kind"] == "curve" and k != "oracle"}
-    prompt_only = {k: r for k, r in curve.items() if k not in READS_METADATA}
+    prompt_only = {k: r for k, r in curve.items() if r["reads"] == PROMPT_TEXT}
     if prompt_only:
         best = max(prompt_only, key=lambda k: prompt_only[k]["apgr"])
         b = prompt_only[best]
@@ -636,12 +663,13 @@ def conclusions(evaluation: Evaluation) -> str:
                 f"Sending longer prompts to the strong model scores APGR {le['apgr']:.3f}"
                 f"{_interval(le, 'apgr')} (10-bin grid {le['apgr_qcut10']:.3f})."
             )
-    if WITH_SUBJECT in m:
-        w = m[WITH_SUBJECT]
+    for name, w in curve.items():
+        if w["reads"] == PROMPT_TEXT:
+            continue
         lines.append(
-            f"{router_label(WITH_SUBJECT)} scores APGR {w['apgr']:.3f}{_interval(w, 'apgr')}: it "
-            "reads the benchmark's subject label, which a gateway never sees, so it is not "
-            "comparable with prompt-only routers or with RouteLLM's published results."
+            f"{router_label(name)} scores APGR {w['apgr']:.3f}{_interval(w, 'apgr')}: it reads "
+            f"the {w['reads']}, which a gateway never sees, so it is not comparable with "
+            "prompt-only routers or with RouteLLM's published results."
         )
     if any(k in m for k in INDOMAIN_ROUTERS):
         lines.append(
@@ -651,20 +679,19 @@ def conclusions(evaluation: Evaluation) -> str:
         )
     priced = {k: r for k, r in curve.items() if np.isfinite(r.get("cost_cpt50", math.nan))}
     if priced:
-        cheapest = min(priced, key=lambda k: priced[k]["cost_cpt50"])
-        costs = ", ".join(
-            f"{router_label(k)} ${1000 * r['cost_cpt50']:.2f}" for k, r in sorted(priced.items())
-        )
+        costs = ", ".join(f"{router_label(k)} {_dollars(r)}" for k, r in sorted(priced.items()))
         lines.append(
             f"Counted in dollars (estimated prices; {_cost_assumption(evaluation)}), recovering "
-            f"half the gap costs per 1,000 prompts: {costs}; **{router_label(cheapest)}** is "
-            "cheapest."
+            f"half the gap costs per 1,000 prompts: {costs}. {_cheapest_sentence(priced)}"
         )
     if "classifier" in m:
         c = m["classifier"]
         lines.append(
             f"The classifier trained on Arena labels (no MMLU data) scores APGR {c['apgr']:.3f}"
-            f"{_interval(c, 'apgr')}."
+            f"{_interval(c, 'apgr')}; on RouteLLM's 10-bin grid {c['apgr_qcut10']:.3f}"
+            f"{_interval(c, 'apgr_qcut10')}, beside RouteLLM's best router trained without "
+            f"in-domain data, {PUBLISHED_NO_INDOMAIN['apgr']:.3f} (published, on "
+            f"{PUBLISHED_NO_INDOMAIN['rows']} rows)."
         )
     if "oracle" in m:
         o = m["oracle"]
@@ -673,6 +700,35 @@ def conclusions(evaluation: Evaluation) -> str:
             f"(APGR {o['apgr']:.3f}): the headroom left for routers."
         )
     return "\n\n".join(lines)
+
+
+def _dollars(r: Mapping[str, Any]) -> str:
+    """Cost at CPT(50 %) per 1,000 prompts, with its 95 % interval when it was bootstrapped."""
+    per_1000 = {k: 1000 * float(r.get(k, math.nan)) for k in ("cost_cpt50_lo", "cost_cpt50_hi")}
+    return f"${1000 * r['cost_cpt50']:.2f}{_interval(per_1000, 'cost_cpt50', '.2f')}"
+
+
+def _cheapest_sentence(priced: Mapping[str, Mapping[str, Any]]) -> str:
+    """Name the cheapest router only when its 95 % interval of cost at CPT(50 %) lies below
+    every other router's; point estimates alone do not rank routers."""
+    cheapest = min(priced, key=lambda k: priced[k]["cost_cpt50"])
+    if len(priced) == 1:
+        return ""
+    hi = float(priced[cheapest].get("cost_cpt50_hi", math.nan))
+    others = {
+        k: float(r.get("cost_cpt50_lo", math.nan)) for k, r in priced.items() if k != cheapest
+    }
+    if np.isfinite(hi) and all(np.isfinite(lo) and hi < lo for lo in others.values()):
+        return (
+            f"**{router_label(cheapest)}** is cheapest: its 95 % interval lies below every "
+            "other router's."
+        )
+    overlapping = [router_label(k) for k, lo in others.items() if not (np.isfinite(hi) and hi < lo)]
+    return (
+        f"{router_label(cheapest)} has the lowest point estimate, but its interval is not "
+        f"separated from {', '.join(overlapping)}'s (or was not computed): no router is shown "
+        "to be cheapest."
+    )
 
 
 def _cost_assumption(evaluation: Evaluation) -> str:

@@ -22,6 +22,8 @@ ROUTER_COLOURS: dict[str, str] = {
     "verbose": "#17becf",  # cyan
     "compact": "#bcbd22",  # olive
     "fixed": "#393b79",  # dark indigo: a fixed-model baseline
+    "majority": "#c7c7c7",  # light grey: the constant classifier baseline (notebook 04)
+    "tfidf_logreg": "#98df8a",  # light green: the TF-IDF + logistic regression baseline
 }
 MODEL_COLOURS: dict[str, str] = {
     "gpt-4.1-nano": "#6baed6",
@@ -61,6 +63,17 @@ def router_colour(name: str) -> str:
         return ROUTER_COLOURS["fixed"]
     if name.startswith("router (") and name.endswith(")"):
         return router_colour(name[len("router (") : -1])
+    return _spare(name)
+
+
+def classifier_model_colour(name: str) -> str:
+    """The colour of a row of the classifier tables (notebook 04): any fine-tune of ours or the
+    mirror's reference MiniLM fine-tune is the ``classifier`` router's colour, the baselines
+    their own; anything else (the study's DistilBERT) a stable spare colour."""
+    if name in ROUTER_COLOURS:
+        return ROUTER_COLOURS[name]
+    if name.startswith("finetuned") or "fine-tune" in name:
+        return ROUTER_COLOURS["classifier"]
     return _spare(name)
 
 

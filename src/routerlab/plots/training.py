@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from routerlab.plots._figure import subplots
+from routerlab.plots.palette import classifier_model_colour
 
 
 def plot_confusion_matrix(matrix: pd.DataFrame, *, title: str = "Confusion matrix") -> Figure:
@@ -96,7 +97,15 @@ def plot_model_comparison(
         has = ~(np.isnan(lows) | np.isnan(highs))
         errors = np.vstack([np.where(has, values - lows, 0), np.where(has, highs - values, 0)])
         pos = x + k * width - 0.4 + width / 2
-        ax.bar(pos, values, width, yerr=errors, capsize=3, label=str(row["model"]))
+        ax.bar(
+            pos,
+            values,
+            width,
+            yerr=errors,
+            capsize=3,
+            label=str(row["model"]),
+            color=classifier_model_colour(str(row["model"])),
+        )
         for p, value, top in zip(pos, values, np.where(has, highs, values), strict=True):
             ax.text(p, top + 0.01, f"{value:.3f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(x, list(metrics))
@@ -130,22 +139,30 @@ def plot_reported_comparison(
     width = 0.8 / max(len(entries), 1)
     x = np.arange(len(metrics))
     for k, (label, row, is_reported) in enumerate(entries):
-        values = [float(row[m]) if pd.notna(row.get(m)) else np.nan for m in metrics]
+        values = np.array([float(row[m]) if pd.notna(row.get(m)) else np.nan for m in metrics])
+        # a measured row's bootstrap interval, where the table has one (reported rows have none)
+        lows = np.array([float(row.get(f"{m}_low", np.nan)) for m in metrics])
+        highs = np.array([float(row.get(f"{m}_high", np.nan)) for m in metrics])
+        has = ~(np.isnan(lows) | np.isnan(highs) | np.isnan(values))
+        errors = np.vstack([np.where(has, values - lows, 0), np.where(has, highs - values, 0)])
         pos = x + k * width - 0.4 + width / 2
         ax.bar(
             pos,
             np.nan_to_num(values),
             width,
+            yerr=errors if has.any() else None,
+            capsize=3,
             label=label,
+            color=classifier_model_colour(str(row["model"])),
             hatch="//" if is_reported else None,
             edgecolor="black",
             linewidth=0.5,
         )
-        for p, value in zip(pos, values, strict=True):
+        for p, value, top in zip(pos, values, np.where(has, highs, values), strict=True):
             text = "n/a" if np.isnan(value) else f"{value:.3f}"
             ax.text(
                 p,
-                (0 if np.isnan(value) else value) + 0.01,
+                (0 if np.isnan(value) else top) + 0.01,
                 text,
                 ha="center",
                 va="bottom",

@@ -106,3 +106,40 @@ def load_classifier(directory: str | Path) -> LoadedClassifier:
         max_length=int(info.get("max_length", 128)),
         info=info,
     )
+
+
+# The folder notebook 05 and the gateway load (routers.classifier.DEFAULT_MODEL_DIR, under
+# OUTPUT_DIR "outputs"); only the honest grouped split writes there.
+GATEWAY_SPLIT = "grouped"
+
+
+def default_model_dir(split: str, output_dir: str | Path = "outputs") -> Path:
+    """Where a model trained on ``split`` is saved by default: ``OUTPUT_DIR/models/classifier``
+    for the grouped split (the folder notebook 05 and the gateway load), a separate
+    ``classifier-<split>`` folder otherwise, so a leaky study-split model never replaces it."""
+    name = "classifier" if split == GATEWAY_SPLIT else f"classifier-{split}"
+    return Path(output_dir) / "models" / name
+
+
+def trained_split(directory: str | Path) -> str:
+    """The split a saved classifier was trained on (``split_mode`` of its training record)."""
+    info = read_info(directory)
+    split = info.get("split_mode")
+    if not isinstance(split, str):
+        raise ModelDirError(f"{str(directory)!r}: its training record names no split_mode")
+    return split
+
+
+def describe_training(directory: str | Path) -> str:
+    """One line on what a saved classifier was trained on, or why there is none."""
+    if not Path(directory).is_dir():
+        return f"No classifier at `{directory}`: the classifier router is skipped."
+    info = read_info(directory)
+    split = str(info.get("split_mode", "unknown"))
+    rows = ", ".join(
+        f"{info[k]:,} {k.removesuffix('_rows')}"
+        for k in ("train_rows", "val_rows", "test_rows")
+        if isinstance(info.get(k), int)
+    )
+    honest = "grouped, no query on two sides" if split == GATEWAY_SPLIT else "LEAKY, not grouped"
+    return f"Classifier `{directory}` was trained on the **{split}** split ({honest}; rows {rows or 'not recorded'})."
