@@ -517,3 +517,45 @@ def test_routed_response_marks_a_cached_answer(pool, db):
     assert float(facts["answer list price (USD)"]) == pytest.approx(
         first["list_cost_usd"], abs=1e-6
     )
+
+
+def test_describe_result_of_a_fully_cached_rerun_reports_list_price(pool, db):
+    """The rerun pays $0 on both sides: the ratio is of list prices, not 0/0 ("nan x")."""
+    import pandas as pd
+
+    from routerlab.gateway import Gateway
+    from routerlab.harness import describe_result, run_harness
+    from routerlab.routers.base import make_router
+
+    questions = pd.DataFrame(
+        {
+            "qid": ["q1", "q2"],
+            "subject": ["math", "math"],
+            "prompt": ["What is 2 + 2? A) 3 B) 4", "What is 3 + 3? A) 6 B) 5"],
+            "gold": ["B", "A"],
+        }
+    )
+    up = Upstream(pool)
+    gateway = Gateway(pool, CachingClient(up, ResponseCache(db)), make_router("length", pool))
+    first = run_harness(gateway, questions, temperature=0, progress=False)
+    calls = up.calls
+    again = run_harness(gateway, questions, temperature=0, progress=False)
+    assert up.calls == calls  # every answer came from the cache
+    summary = again.summary()
+    assert (summary["total_cost_usd"] == 0).all() and (summary["list_cost_usd"] > 0).all()
+    text = describe_result(again)
+    assert "(nanx)" not in text and "served from the response cache, paid 0" in text
+    assert describe_result(first).split("; paid")[0] == text.split("; paid")[0]
+
+
+def test_labeled_table_keeps_the_cached_mark():
+    import pandas as pd
+
+    from routerlab.labeling.pipeline import labeled_table
+
+    frame = pd.DataFrame({"prompt": ["a", "b"]})
+    labels = pd.DataFrame({"label": ["x", "y"], "status": ["ok", "ok"], "cached": [True, False]})
+    out = labeled_table(frame, labels, judge="gpt-4.1", backend="openai", stand_in=False)
+    assert list(out["cached"]) == [True, False]
+    no_mark = labels.drop(columns="cached")
+    assert not labeled_table(frame, no_mark, judge="j", backend="b", stand_in=False)["cached"].any()
