@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 import routerlab.llm.cache as cache_mod
 from routerlab.llm.base import ChatClient, ChatResult
-from routerlab.llm.cache import CachingClient, ResponseCache, cache_key
+from routerlab.llm.cache import CachingClient, ResponseCache, cache_key, is_cacheable
 from routerlab.usage import Usage
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -89,16 +89,18 @@ def test_hit_is_marked_free_and_keeps_list_price(pool, db):
 def test_structured_hit_returns_a_validated_object(pool, db):
     up = Upstream(pool)
     client = CachingClient(up, ResponseCache(db))
-    client.complete("gpt-4.1-nano", MSG, response_format=Pick)
-    hit = client.complete("gpt-4.1-nano", MSG, response_format=Pick)
+    client.complete("gpt-4.1-nano", MSG, temperature=0, response_format=Pick)
+    hit = client.complete("gpt-4.1-nano", MSG, temperature=0, response_format=Pick)
     assert up.calls == 1 and hit.cached and isinstance(hit.parsed, Pick)
     assert hit.parsed.model == "gpt-4.1-nano"
 
 
 def test_survives_a_restart(pool, db):
-    CachingClient(Upstream(pool), ResponseCache(db)).complete("gpt-4.1", MSG)
+    CachingClient(Upstream(pool), ResponseCache(db)).complete("gpt-4.1", MSG, temperature=0)
     up = Upstream(pool)
-    again = CachingClient(up, ResponseCache(db)).complete("gpt-4.1", MSG)  # a new "process"
+    again = CachingClient(up, ResponseCache(db)).complete(  # a new "process"
+        "gpt-4.1", MSG, temperature=0
+    )
     assert again.cached and up.calls == 0
 
 
@@ -109,7 +111,6 @@ def test_survives_a_restart(pool, db):
         {"messages": [{"role": "user", "content": "What is 2 + 3?"}]},
         {"messages": [{"role": "system", "content": "Be brief."}, *MSG]},
         {"response_format": Other},
-        {"temperature": 0.0},
         {"max_tokens": 5},
         {"extra": {"seed": 1}},
     ],
@@ -117,7 +118,12 @@ def test_survives_a_restart(pool, db):
 def test_any_change_to_the_request_misses(pool, db, change):
     up = Upstream(pool)
     client = CachingClient(up, ResponseCache(db))
-    base: dict[str, Any] = {"model": "gpt-4.1", "messages": MSG, "response_format": Pick}
+    base: dict[str, Any] = {
+        "model": "gpt-4.1",
+        "messages": MSG,
+        "response_format": Pick,
+        "temperature": 0,
+    }
     client.complete(**base)
     changed = client.complete(**(base | change))
     assert up.calls == 2 and not changed.cached
@@ -125,10 +131,10 @@ def test_any_change_to_the_request_misses(pool, db, change):
 
 def test_backend_is_part_of_the_key(pool, db):
     live = Upstream(pool, "openai")
-    CachingClient(live, ResponseCache(db)).complete("gpt-4.1", MSG)
+    CachingClient(live, ResponseCache(db)).complete("gpt-4.1", MSG, temperature=0)
     for backend in ("openai-compatible http://127.0.0.1:9/v1", "replay x.jsonl", "local SmolLM2"):
         other = Upstream(pool, backend)
-        result = CachingClient(other, ResponseCache(db)).complete("gpt-4.1", MSG)
+        result = CachingClient(other, ResponseCache(db)).complete("gpt-4.1", MSG, temperature=0)
         assert other.calls == 1 and not result.cached and result.backend == backend
     assert cache_key("openai", "m", MSG) != cache_key("replay f", "m", MSG)
 
@@ -143,6 +149,62 @@ def test_sampled_calls_are_never_cached(pool, db):
     assert len(cache) == 0 and client.cache_stats()["uncacheable"] == 2
 
 
+def test_unset_temperature_is_not_cached(pool, db):
+    """Unset means the provider's default (1.0 at OpenAI): sampled, so never cached."""
+    up = Upstream(pool)
+    cache = ResponseCache(db)
+    client = CachingClient(up, cache)
+    a = client.complete("gpt-4.1", MSG)
+    b = client.complete("gpt-4.1", MSG)
+    assert up.calls == 2 and not (a.cached or b.cached) and len(cache) == 0
+    assert not is_cacheable(None) and not is_cacheable(0.2) and is_cacheable(0)
+
+
+def test_the_callers_wish_decides_not_the_temperature_sent(pool, db):
+    """call_params drops the temperature for reasoning models: a caller that asked 0.2 of
+    o4-mini sends no temperature, and must not be cached; one that asked 0 is."""
+    from routerlab.gateway import call_params
+
+    up = Upstream(pool)
+    client = CachingClient(up, ResponseCache(db))
+    sampled = call_params(pool, "o4-mini", 0.2, 50)
+    assert "temperature" not in sampled
+    for _ in range(2):
+        client.complete("o4-mini", MSG, cacheable=is_cacheable(0.2), **sampled)
+    assert up.calls == 2
+    exact = call_params(pool, "o4-mini", 0, 50)
+    first = client.complete("o4-mini", MSG, cacheable=is_cacheable(0), **exact)
+    second = client.complete("o4-mini", MSG, cacheable=is_cacheable(0), **exact)
+    assert up.calls == 3 and not first.cached and second.cached
+
+
+def test_gateway_marks_answers_by_the_requested_temperature(pool, db):
+    """Gateway.acall: o4-mini gets no temperature either way; only a request at 0 is cached."""
+    from routerlab.asyncutil import run_sync
+    from routerlab.gateway import Gateway
+    from routerlab.request import RouteRequest
+
+    up = Upstream(pool)
+    gateway = Gateway(pool, CachingClient(up, ResponseCache(db)), max_output_tokens=50)
+    for temperature, calls in ((0.2, 2), (0.7, 4), (0.0, 5)):
+        for _ in range(2):
+            run_sync(gateway.acall(RouteRequest("hi", temperature=temperature), "o4-mini"))
+        assert up.calls == calls
+
+
+def test_recorder_forwards_the_mark_to_the_cache(pool, db, tmp_path):
+    from routerlab.llm.replay import Recorder
+
+    up = Upstream(pool)
+    client = Recorder(CachingClient(up, ResponseCache(db)), tmp_path / "rec.jsonl")
+    client.complete("gpt-4.1", MSG, temperature=0, cacheable=False)
+    client.complete("gpt-4.1", MSG, temperature=0, cacheable=False)
+    assert up.calls == 2
+    client.complete("gpt-4.1", MSG, temperature=0)
+    assert client.complete("gpt-4.1", MSG, temperature=0).cached and up.calls == 3
+    assert len((tmp_path / "rec.jsonl").read_text().splitlines()) == 4
+
+
 def test_failures_are_not_cached(pool, db):
     from routerlab.errors import LLMError
 
@@ -155,7 +217,7 @@ def test_failures_are_not_cached(pool, db):
     client = CachingClient(up, ResponseCache(db))
     for _ in range(2):
         with pytest.raises(LLMError):
-            client.complete("gpt-4.1", MSG)
+            client.complete("gpt-4.1", MSG, temperature=0)
     assert up.calls == 2
 
 
@@ -292,8 +354,8 @@ def test_an_unusable_cache_never_fails_a_call(pool, tmp_path):
     up = Upstream(pool)
     client = CachingClient(up, ResponseCache(bad))
     with pytest.warns(RuntimeWarning, match="unusable"):
-        result = client.complete("gpt-4.1", MSG)
-    client.complete("gpt-4.1", MSG)
+        result = client.complete("gpt-4.1", MSG, temperature=0)
+    client.complete("gpt-4.1", MSG, temperature=0)
     assert up.calls == 2 and not result.cached and client.cache_stats()["errors"] >= 2
 
 
@@ -399,3 +461,101 @@ def test_live_client_through_the_sdk_is_served_from_the_cache(pool, on, monkeypa
     assert second.usage.prompt_tokens == 90 and second.list_cost_usd == first.cost_usd > 0
     second_client.complete("gpt-4.1-nano", MSG, temperature=0.7, response_format=Pick)
     assert len(requests) == 2
+
+
+# -- the gateway server: cached only when the request asked for temperature 0 ------------------
+
+
+def test_server_caches_only_requests_at_temperature_zero(pool, db):
+    """The server routes an unset temperature as 1.0 and forwards none upstream (OpenAI then
+    samples at 1.0): never cached. A request at 0 is, and its ``routerlab`` field says so."""
+    from fastapi.testclient import TestClient
+
+    from routerlab.routers.base import make_router
+    from routerlab.server import ServerConfig, create_app
+
+    up = Upstream(pool)
+    app = create_app(
+        ServerConfig(retries=0),
+        client=CachingClient(up, ResponseCache(db)),
+        routers={"length": make_router("length", pool)},
+    )
+    ask = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "What is 2 + 2?"}]}
+    with TestClient(app) as http:
+        unset = [http.post("/v1/chat/completions", json=ask).json() for _ in range(2)]
+        assert up.calls == 2
+        assert [body["routerlab"]["cached"] for body in unset] == [False, False]
+        zero = [
+            http.post("/v1/chat/completions", json=ask | {"temperature": 0}).json()
+            for _ in range(2)
+        ]
+    assert up.calls == 3
+    first, second = (body["routerlab"] for body in zero)
+    assert not first["cached"] and second["cached"]
+    assert second["upstream_cost_usd"] == 0.0
+    assert first["upstream_cost_usd"] > 0
+    assert second["list_cost_usd"] == pytest.approx(first["upstream_cost_usd"])
+
+
+def test_routed_response_marks_a_cached_answer(pool, db):
+    """Gateway.route: the rerun's answer says cached, paid 0, and keeps its list price in
+    to_dict() (``routerlab route --json``) and overview()."""
+    from routerlab.gateway import Gateway
+    from routerlab.request import RouteRequest
+    from routerlab.routers.base import make_router
+
+    up = Upstream(pool)
+    gateway = Gateway(pool, CachingClient(up, ResponseCache(db)), make_router("length", pool))
+    request = RouteRequest("What is 2 + 2?", temperature=0)
+    first, second = (gateway.route(request).to_dict() for _ in range(2))
+    assert up.calls == 1 and not first["cached"] and second["cached"]
+    assert second["answer_cost_usd"] == 0.0 and first["answer_cost_usd"] > 0
+    assert second["list_cost_usd"] == pytest.approx(first["answer_cost_usd"])
+    assert first["list_cost_usd"] == pytest.approx(first["answer_cost_usd"])
+    facts = dict(gateway.route(request).overview().itertuples(index=False))
+    assert facts["cached"].startswith("yes") and float(facts["answer cost (USD)"]) == 0.0
+    assert float(facts["answer list price (USD)"]) == pytest.approx(
+        first["list_cost_usd"], abs=1e-6
+    )
+
+
+def test_describe_result_of_a_fully_cached_rerun_reports_list_price(pool, db):
+    """The rerun pays $0 on both sides: the ratio is of list prices, not 0/0 ("nan x")."""
+    import pandas as pd
+
+    from routerlab.gateway import Gateway
+    from routerlab.harness import describe_result, run_harness
+    from routerlab.routers.base import make_router
+
+    questions = pd.DataFrame(
+        {
+            "qid": ["q1", "q2"],
+            "subject": ["math", "math"],
+            "prompt": ["What is 2 + 2? A) 3 B) 4", "What is 3 + 3? A) 6 B) 5"],
+            "gold": ["B", "A"],
+        }
+    )
+    up = Upstream(pool)
+    gateway = Gateway(pool, CachingClient(up, ResponseCache(db)), make_router("length", pool))
+    first = run_harness(gateway, questions, temperature=0, progress=False)
+    calls = up.calls
+    again = run_harness(gateway, questions, temperature=0, progress=False)
+    assert up.calls == calls  # every answer came from the cache
+    summary = again.summary()
+    assert (summary["total_cost_usd"] == 0).all() and (summary["list_cost_usd"] > 0).all()
+    text = describe_result(again)
+    assert "(nanx)" not in text and "served from the response cache, paid 0" in text
+    assert describe_result(first).split("; paid")[0] == text.split("; paid")[0]
+
+
+def test_labeled_table_keeps_the_cached_mark():
+    import pandas as pd
+
+    from routerlab.labeling.pipeline import labeled_table
+
+    frame = pd.DataFrame({"prompt": ["a", "b"]})
+    labels = pd.DataFrame({"label": ["x", "y"], "status": ["ok", "ok"], "cached": [True, False]})
+    out = labeled_table(frame, labels, judge="gpt-4.1", backend="openai", stand_in=False)
+    assert list(out["cached"]) == [True, False]
+    no_mark = labels.drop(columns="cached")
+    assert not labeled_table(frame, no_mark, judge="j", backend="b", stand_in=False)["cached"].any()

@@ -105,7 +105,9 @@ def output_problems(rendered: dict) -> list[str]:
                 problems.append(f"{where}: prints raw Trainer log dicts")
             if "Traceback (most recent call last)" in text:
                 problems.append(f"{where}: prints a traceback")
-            if out["output_type"] == "stream" and out.get("name") == "stderr" and "Warning" in text:
+            # any case: "UserWarning: ...", "warning: ...", "WARNING:root:..."
+            is_stderr = out["output_type"] == "stream" and out.get("name") == "stderr"
+            if is_stderr and "warning" in text.lower():
                 problems.append(f"{where}: warns: {text.strip()[:120]!r}")
     return problems
 
@@ -123,6 +125,8 @@ def test_output_scan_catches_what_it_should():
                         "data": {"text/plain": "<Figure size 640x480 with 1 Axes>"},
                     },
                     {"output_type": "stream", "name": "stderr", "text": "TqdmWarning: IProgress"},
+                    {"output_type": "stream", "name": "stderr", "text": "warning: lowercase too"},
+                    {"output_type": "stream", "name": "stderr", "text": "WARNING:root:loud"},
                     {
                         "output_type": "stream",
                         "name": "stdout",
@@ -133,9 +137,9 @@ def test_output_scan_catches_what_it_should():
         ]
     }
     problems = output_problems(bad)
-    assert len(problems) == 4, problems
+    assert len(problems) == 6, problems
     assert "no image/png" in problems[0] and "<Figure size" in problems[1]
-    assert "warns" in problems[2] and "Trainer log" in problems[3]
+    assert all("warns" in p for p in problems[2:5]) and "Trainer log" in problems[5]
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ from routerlab.filetypes import (
     sniff_media_type,
 )
 from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.llm.cache import is_cacheable
 from routerlab.pool import ContextWindowError, ModelSpec, Pool
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, model_within
@@ -90,6 +91,13 @@ class RoutedResponse:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def list_cost_usd(self) -> float:
+        """The answer at list price: what it cost when made, even when served from the cache."""
+        if self.answer_list_cost_usd is None:
+            return self.answer_cost_usd
+        return self.answer_list_cost_usd
+
     def overview(self) -> pd.DataFrame:
         """Key facts as a two-column table (field, value) for display."""
         facts: dict[str, Any] = {
@@ -106,6 +114,8 @@ class RoutedResponse:
             f"{self.usage.cached_tokens}",
             "router cost (USD)": f"{self.router_cost_usd:.6f}",
             "answer cost (USD)": f"{self.answer_cost_usd:.6f}",
+            "answer list price (USD)": f"{self.list_cost_usd:.6f}",
+            "cached": "yes (answer from the response cache, paid 0)" if self.cached else "no",
             "backend": self.backend + (" — not the pool's models" if self.stand_in else ""),
         }
         if self.error:
@@ -134,6 +144,8 @@ class RoutedResponse:
             "router_cost_usd": self.router_cost_usd,
             "answer_cost_usd": self.answer_cost_usd,
             "cost_usd": self.cost_usd,
+            "cached": self.cached,
+            "list_cost_usd": self.list_cost_usd,  # the answer at list price (paid 0 when cached)
             "fallback": self.fallback,
             "fallback_reason": self.fallback_reason,
             "backend": self.backend,
@@ -382,7 +394,10 @@ class Gateway:
         if self.client is None:
             raise ConfigError("this gateway only decides (client=None); pass a client to answer")
         messages, params = await self.call_args(request, model, files)
-        return await self.client.acomplete(model, messages, **params)
+        # Cacheable by what the caller asked (0: deterministic), not by what call_params kept:
+        # it drops the temperature for reasoning models, which then sample.
+        cacheable = is_cacheable(request.temperature)
+        return await self.client.acomplete(model, messages, cacheable=cacheable, **params)
 
     async def call_args(
         self, request: RouteRequest, model: str, files: Sequence[CheckedFile] | None = None

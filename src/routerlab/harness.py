@@ -255,19 +255,21 @@ def describe_result(result: HarnessResult) -> str:
     mix = ", ".join(f"{r.model} {r.share_pct:.0f}%" for r in shares.itertuples())
     n = int(router_row["questions"])
     diff = router_row["accuracy"] - fixed_row["accuracy"]
-    cost_ratio = (
-        router_row["total_cost_usd"] / fixed_row["total_cost_usd"]
-        if fixed_row["total_cost_usd"]
-        else float("nan")
-    )
+    # Compare list prices: a rerun served from the response cache pays 0 for both sides, and
+    # 0/0 says nothing; what each side costs to make is the list price.
+    router_list = _summary_value(router_row, "list_cost_usd", "total_cost_usd")
+    fixed_list = _summary_value(fixed_row, "list_cost_usd", "total_cost_usd")
+    cost_ratio = router_list / fixed_list if fixed_list else float("nan")
     text = (
         f"On {n} questions the {summary.index[0]} scored {router_row['accuracy']:.0%} and the "
         f"{summary.index[1]} {fixed_row['accuracy']:.0%} ({diff:+.0%}, i.e. "
         f"{abs(round(diff * n))} question(s)); {int(router_row['unparseable'])} router and "
         f"{int(fixed_row['unparseable'])} fixed answers were unparseable and count as wrong. "
         f"The router sent {mix}; {int(router_row['fallbacks'])} judge call(s) fell back. "
-        f"Cost per question: ${router_row['cost_per_question_usd']:.6f} routed (judge included) "
-        f"vs ${fixed_row['cost_per_question_usd']:.6f} fixed ({cost_ratio:.2f}x). Mean latency "
+        f"Cost per question at list price: ${router_list / max(n, 1):.6f} routed (judge "
+        f"included) vs ${fixed_list / max(n, 1):.6f} fixed ({cost_ratio:.2f}x); paid this run: "
+        f"${router_row['cost_per_question_usd']:.6f} vs ${fixed_row['cost_per_question_usd']:.6f}"
+        f"{_cached_note(router_row, fixed_row)}. Mean latency "
         f"{router_row['mean_latency_s']:.2f} s routed vs {fixed_row['mean_latency_s']:.2f} s fixed."
     )
     if n < 30:
@@ -275,6 +277,19 @@ def describe_result(result: HarnessResult) -> str:
     if result.stand_in:
         text += f" ({STAND_IN_NOTE}: these numbers exercise the pipeline only.)"
     return text
+
+
+def _summary_value(row: pd.Series, name: str, fallback: str) -> float:
+    """``row[name]``, or ``row[fallback]`` for summaries made before ``name`` existed."""
+    value = row.get(name)
+    return float(row[fallback] if value is None or pd.isna(value) else value)
+
+
+def _cached_note(router_row: pd.Series, fixed_row: pd.Series) -> str:
+    hits = int(router_row.get("cached_answers", 0) or 0) + int(
+        fixed_row.get("cached_answers", 0) or 0
+    )
+    return f" ({hits} answer(s) served from the response cache, paid 0)" if hits else ""
 
 
 def _list_cost(response: RoutedResponse) -> float:

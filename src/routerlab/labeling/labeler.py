@@ -29,6 +29,7 @@ from routerlab.labeling.checkpoint import ERROR, OK, Checkpoint, normalize_promp
 from routerlab.labeling.prompt import build_messages, render_system_prompt
 from routerlab.labeling.schema import label_schema
 from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.cache import is_cacheable
 from routerlab.pool import Pool
 from routerlab.usage import Usage
 
@@ -264,6 +265,8 @@ async def _call_with_retries(
                 max_tokens=max_tokens,
                 max_completion_tokens=max_completion_tokens,
                 response_format=schema,
+                # the configured temperature, not the one sent (None for reasoning judges)
+                cacheable=is_cacheable(cfg.temperature),
             )
         except LLMError as exc:
             if not _retryable(exc):

@@ -63,10 +63,17 @@ def checkpoint_path(folder: str | Path, profile: str, judge: str) -> Path:
 def labeled_table(
     frame: pd.DataFrame, labels: pd.DataFrame, *, judge: str, backend: str, stand_in: bool
 ) -> pd.DataFrame:
-    """The labeled set to save: the source rows with ``label`` and how it was made."""
+    """The labeled set to save: the source rows with ``label`` and how it was made (``status``,
+    ``cached``, ``judge``, ``backend``, ``stand_in``)."""
     out = frame.reset_index(drop=True).copy()
     out["label"] = labels["label"].to_numpy()
     out["status"] = labels["status"].to_numpy()
+    # served from the response cache (paid 0): a rerun's table says which labels cost nothing
+    out["cached"] = (
+        labels["cached"].fillna(False).astype(bool).to_numpy()
+        if "cached" in labels.columns
+        else False
+    )
     out["judge"] = judge
     out["backend"] = backend
     out["stand_in"] = stand_in

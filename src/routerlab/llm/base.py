@@ -98,8 +98,16 @@ class ChatClient(ABC):
         max_completion_tokens: int | None = None,
         response_format: type[T] | None = None,
         extra: dict[str, Any] | None = None,
+        cacheable: bool | None = None,
     ) -> ChatResult[T]:
-        """One chat completion; ``response_format`` asks for a validated Pydantic object."""
+        """One chat completion; ``response_format`` asks for a validated Pydantic object.
+
+        ``cacheable``: whether the answer may be served from / stored in a response cache. Call
+        sites set it from the temperature the *caller* asked for (0: deterministic), before
+        :func:`routerlab.gateway.call_params` drops the temperature for models that reject it.
+        None lets the cache decide from ``temperature`` (cached only when it is 0). Backends
+        ignore it; only the caching wrapper, and wrappers that forward to it, read it.
+        """
         self._validate(model, messages, temperature)
         return await self._acomplete(
             model,

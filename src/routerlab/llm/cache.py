@@ -1,6 +1,10 @@
 """A persistent response cache for deterministic chat calls (SQLite, WAL mode).
 
-Only calls whose answer does not depend on sampling are cached: ``temperature`` 0 or unset.
+Only calls the caller asked to be deterministic are cached: ``temperature`` 0. An unset
+temperature is *not* deterministic (OpenAI samples at 1.0 by default), and a model that rejects
+the parameter (reasoning models) samples whatever was asked; so call sites pass
+``acomplete(..., cacheable=...)`` computed from the temperature the caller requested, before the
+gateway drops it, and the cache falls back to the temperature it sees only when that is absent.
 The key is the sha256 of the canonical JSON of everything that shapes the answer: the backend's
 identity (``openai``, ``openai-compatible <url>``, the local stand-in, a replay file), the model,
 the messages, the token caps, the ``response_format`` schema and any extra body fields. A replay or
@@ -82,8 +86,9 @@ def cache_disabled_by_env() -> bool:
 
 
 def is_cacheable(temperature: float | None) -> bool:
-    """Deterministic calls only: temperature unset or 0. Sampled answers are never cached."""
-    return temperature is None or float(temperature) == 0.0
+    """Deterministic calls only: temperature explicitly 0. Unset means the provider's default
+    (1.0 at OpenAI: sampled), so it is not cached; nor is any temperature above 0."""
+    return temperature is not None and float(temperature) == 0.0
 
 
 def _canonical(value: Any) -> str:
@@ -129,7 +134,7 @@ class CacheStats:
 
     hits: int = 0
     misses: int = 0  # cacheable calls that went upstream
-    uncacheable: int = 0  # sampled calls (temperature > 0), never looked up
+    uncacheable: int = 0  # sampled calls (temperature unset or > 0), never looked up
     writes: int = 0
     errors: int = 0  # the database could not be read or written; the call went upstream
     saved_usd: float = 0.0  # list price of the answers served from the cache
@@ -365,8 +370,9 @@ def _deserialize(value: dict[str, Any], response_format: type[T] | None) -> Chat
 class CachingClient(ChatClient):
     """Wraps any client; serves deterministic calls from a :class:`ResponseCache`.
 
-    Calls with a temperature above 0 and streams go to the wrapped client unchanged (streaming
-    is passed through so tokens still arrive as they are made). Failures are never cached.
+    Calls not marked cacheable (``acomplete(cacheable=False)``, or no mark and a temperature
+    other than 0) and streams go to the wrapped client unchanged (streaming is passed through so
+    tokens still arrive as they are made). Failures are never cached.
     """
 
     def __init__(self, inner: ChatClient, cache: ResponseCache | None = None) -> None:
@@ -402,11 +408,59 @@ class CachingClient(ChatClient):
                 stacklevel=3,
             )
 
+    async def acomplete(
+        self,
+        model: str,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        response_format: type[T] | None = None,
+        extra: dict[str, Any] | None = None,
+        cacheable: bool | None = None,
+    ) -> ChatResult[T]:
+        """As :meth:`ChatClient.acomplete`; ``cacheable`` (the caller's wish) decides caching."""
+        self._validate(model, messages, temperature)
+        return await self._cached(
+            model,
+            list(messages),
+            cacheable=is_cacheable(temperature) if cacheable is None else cacheable,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            max_completion_tokens=max_completion_tokens,
+            response_format=response_format,
+            extra=extra or {},
+        )
+
     async def _acomplete(
         self,
         model: str,
         messages: list[Message],
         *,
+        temperature: float | None,
+        max_tokens: int | None,
+        max_completion_tokens: int | None,
+        response_format: type[T] | None,
+        extra: dict[str, Any],
+    ) -> ChatResult[T]:
+        return await self._cached(
+            model,
+            messages,
+            cacheable=is_cacheable(temperature),
+            temperature=temperature,
+            max_tokens=max_tokens,
+            max_completion_tokens=max_completion_tokens,
+            response_format=response_format,
+            extra=extra,
+        )
+
+    async def _cached(
+        self,
+        model: str,
+        messages: list[Message],
+        *,
+        cacheable: bool,
         temperature: float | None,
         max_tokens: int | None,
         max_completion_tokens: int | None,
@@ -420,7 +474,7 @@ class CachingClient(ChatClient):
             "response_format": response_format,
             "extra": extra,
         }
-        if not is_cacheable(temperature):
+        if not cacheable:
             self._count(uncacheable=1)
             result: ChatResult[T] = await self.inner.acomplete(model, messages, **kwargs)
             return result

@@ -12,6 +12,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,11 +87,60 @@ class Recorder(ChatClient):
         self.stand_in = inner.stand_in
         self._lock = threading.Lock()
 
+    async def acomplete(
+        self,
+        model: str,
+        messages: Sequence[Message],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        response_format: type[T] | None = None,
+        extra: dict[str, Any] | None = None,
+        cacheable: bool | None = None,
+    ) -> ChatResult[T]:
+        """As :meth:`ChatClient.acomplete`; ``cacheable`` is forwarded to the wrapped client (a
+        response cache inside the recorder)."""
+        self._validate(model, messages, temperature)
+        return await self._record(
+            model,
+            list(messages),
+            cacheable=cacheable,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            max_completion_tokens=max_completion_tokens,
+            response_format=response_format,
+            extra=extra or {},
+        )
+
     async def _acomplete(
         self,
         model: str,
         messages: list[Message],
         *,
+        temperature: float | None,
+        max_tokens: int | None,
+        max_completion_tokens: int | None,
+        response_format: type[T] | None,
+        extra: dict[str, Any],
+    ) -> ChatResult[T]:
+        return await self._record(
+            model,
+            messages,
+            cacheable=None,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            max_completion_tokens=max_completion_tokens,
+            response_format=response_format,
+            extra=extra,
+        )
+
+    async def _record(
+        self,
+        model: str,
+        messages: list[Message],
+        *,
+        cacheable: bool | None,
         temperature: float | None,
         max_tokens: int | None,
         max_completion_tokens: int | None,
@@ -105,6 +155,7 @@ class Recorder(ChatClient):
             max_completion_tokens=max_completion_tokens,
             response_format=response_format,
             extra=extra,
+            cacheable=cacheable,
         )
         key = request_key(
             model,

@@ -20,6 +20,7 @@ from routerlab.asyncutil import run_sync
 from routerlab.errors import ConfigError, LLMError
 from routerlab.gateway import call_params
 from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.llm.cache import is_cacheable
 from routerlab.pool import Pool
 from routerlab.prompts import JudgeStyle, judge_messages, tier_models
 from routerlab.request import RouteRequest
@@ -84,7 +85,11 @@ class JudgeRouter(Router):
             messages, params = self.call_args(req)
         try:
             result: ChatResult[Any] = await self.client.acomplete(
-                self.judge_model, messages, response_format=self.schema, **params
+                self.judge_model,
+                messages,
+                response_format=self.schema,
+                cacheable=is_cacheable(self.temperature),  # asked for, not what was sent
+                **params,
             )
         except LLMError as exc:
             return self._fallback(self._error_reason(exc), time.perf_counter() - start)

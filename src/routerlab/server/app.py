@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from routerlab.errors import ConfigError, RouterlabError
 from routerlab.gateway import call_params, check_capability
 from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.cache import is_cacheable
 from routerlab.pool import ContextWindowError, Pool, load_pool
 from routerlab.redact import backend_name
 from routerlab.routers.base import Router
@@ -230,6 +231,8 @@ def create_app(
                 400, str(exc), param="messages", code="unsupported_content_part"
             ) from None
         kwargs = call_params(gateway.pool, routing.model, chat.temperature, limit)
+        # Cached only when the client asked for temperature 0; unset routes and samples at 1.0.
+        cacheable = is_cacheable(chat.temperature)
         extra = forwarded_fields(gateway.pool.get(routing.model), chat.extra)
         if extra:
             kwargs["extra"] = extra
@@ -240,7 +243,9 @@ def create_app(
 
         start = time.perf_counter()
         result = await gateway.with_retries(
-            lambda: gateway.client.acomplete(routing.model, chat.parsed.messages, **kwargs),
+            lambda: gateway.client.acomplete(
+                routing.model, chat.parsed.messages, cacheable=cacheable, **kwargs
+            ),
             routing.model,
         )
         upstream_s = time.perf_counter() - start

@@ -254,6 +254,9 @@ def completion_body(
             "upstream_latency_ms": round(upstream_s * 1000, 3),
             "upstream_cost_usd": result.cost_usd,
             "cost_usd": result.cost_usd + routing.cost_usd,
+            # a response-cache hit pays 0 upstream; list_cost_usd is what the answer cost to make
+            "cached": result.cached,
+            "list_cost_usd": result.list_price_usd,
             "backend": backend,
             "stand_in": result.stand_in,
         },
