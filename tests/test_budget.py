@@ -204,10 +204,10 @@ def test_sampled_harness_answers_still_go_upstream(pool, gold, questions, tmp_pa
     for _ in range(2):
         client = CachingClient(upstream, ResponseCache(tmp_path / "c.sqlite3"))
         run_harness(gateway(pool, client), questions, temperature=0.2, progress=False)
-    # Rerun: the judge (temperature 0) and o4-mini (sent no temperature: it takes none) come
-    # from the cache; the answers sampled at 0.2 (3 routed to nano, 6 fixed) are asked again.
+    # Rerun: the judge (temperature 0) comes from the cache; every answer asked at 0.2 is asked
+    # again, o4-mini's included (it is sent no temperature, but the caller asked for sampling).
     n = len(questions)
-    assert upstream.calls == 3 * n + (n // 2 + n)
+    assert upstream.calls == 3 * n + 2 * n
 
 
 # -- labeling ----------------------------------------------------------------------------------

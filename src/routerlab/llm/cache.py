@@ -25,6 +25,7 @@ A hit is marked: ``ChatResult.cached`` is True, ``cost_usd`` (what was paid) is 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -478,12 +479,19 @@ class CachingClient(ChatClient):
             self._count(uncacheable=1)
             result: ChatResult[T] = await self.inner.acomplete(model, messages, **kwargs)
             return result
-        key = cache_key(self.inner.backend, model, messages, **kwargs)
+
+        # Hashing the canonical JSON of a multi-megabyte conversation and SQLite's I/O (which
+        # may wait on another writer's lock) run in a worker thread, never on the event loop
+        # that also serves other requests (the gateway).
+        def lookup() -> tuple[str, dict[str, Any] | None]:
+            key = cache_key(self.inner.backend, model, messages, **kwargs)
+            return key, self.cache.get(key)
+
         try:
-            value = self.cache.get(key)
+            key, value = await asyncio.to_thread(lookup)
         except (sqlite3.Error, OSError) as exc:
             self._problem(exc)
-            value = None
+            key, value = cache_key(self.inner.backend, model, messages, **kwargs), None
         if value is not None:
             try:
                 hit: ChatResult[T] = _deserialize(value, response_format)
@@ -495,7 +503,7 @@ class CachingClient(ChatClient):
         self._count(misses=1)
         result = await self.inner.acomplete(model, messages, **kwargs)
         try:
-            self.cache.put(key, _serialize(result))
+            await asyncio.to_thread(self.cache.put, key, _serialize(result))
             self._count(writes=1)
         except (sqlite3.Error, OSError) as exc:
             self._problem(exc)
