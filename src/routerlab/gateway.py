@@ -37,7 +37,7 @@ from routerlab.filetypes import (
 )
 from routerlab.llm.base import ChatClient, ChatResult, Message
 from routerlab.llm.cache import is_cacheable
-from routerlab.pool import ContextWindowError, ModelSpec, Pool
+from routerlab.pool import ModelSpec, Pool
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, model_within
 from routerlab.usage import Usage
@@ -438,34 +438,15 @@ class Gateway:
 
         Raises :class:`~routerlab.pool.ContextWindowError` naming the largest window when none.
         """
-        if tokens is None:
-            return self.pool.names
-        fit = [
-            m.name for m in self.pool.models if self.pool.fits(m.name, tokens, self._cap(m.name))
-        ]
-        if not fit:
-            largest = max(self.pool.models, key=lambda m: m.context_window)
-            raise ContextWindowError(
-                f"the prompt has {tokens:,} tokens, more than any pool model's context window "
-                f"(with the output cap); the largest is {largest.context_window:,} tokens "
-                f"({largest.name})",
-                largest_window=largest.context_window,
-            )
-        return fit
+        return self.pool.names if tokens is None else self.pool.fitting(tokens, self._cap)
 
     async def aanswer(self, request: RouteRequest | str, model: str) -> RoutedResponse:
         """Answer with a fixed ``model`` (no routing); a prompt its window cannot hold raises
         :class:`~routerlab.pool.ContextWindowError`."""
         req = _as_request(request)
         tokens = await self.prompt_tokens(req, check_files(req.files, self.max_file_bytes))
-        if tokens is not None and model not in self.fitting_models(tokens):
-            spec = self.pool.get(model)
-            raise ContextWindowError(
-                f"the prompt has {tokens:,} tokens, more than {model}'s context window of "
-                f"{spec.context_window:,} tokens (with the output cap); pick a model with a "
-                f"larger window: {', '.join(self.fitting_models(tokens))}",
-                largest_window=max(m.context_window for m in self.pool.models),
-            )
+        if tokens is not None:
+            self.pool.check_fits(model, tokens, self._cap(model))
         start = time.perf_counter()
         result = await self.acall(req, model)
         total = time.perf_counter() - start

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -94,18 +94,27 @@ class Pool:
     def fitting(
         self,
         prompt_tokens: int,
-        max_output_tokens: int | None = None,
+        max_output_tokens: int | Callable[[str], int | None] | None = None,
         among: Sequence[str] | None = None,
     ) -> list[str]:
         """Models (pool order) whose window holds the prompt and the output budget.
 
-        Raises :class:`ContextWindowError` naming the largest window when none does.
+        ``max_output_tokens`` is one budget for every model, or a function of the model name
+        (reasoning models often get a larger one). Raises :class:`ContextWindowError` naming the
+        largest window when none fits.
         """
         names = self.names if among is None else [self.get(n).name for n in among]
-        fit = [n for n in names if self.fits(n, prompt_tokens, max_output_tokens)]
+        cap = max_output_tokens if callable(max_output_tokens) else lambda _: max_output_tokens
+        fit = [n for n in names if self.fits(n, prompt_tokens, cap(n))]
         if not fit:
             largest = max((self.get(n) for n in names), key=lambda m: m.context_window)
-            budget = f" plus {max_output_tokens:,} output tokens" if max_output_tokens else ""
+            budget = (
+                f" plus {max_output_tokens:,} output tokens"
+                if isinstance(max_output_tokens, int)
+                else " plus the output budget"
+                if callable(max_output_tokens)
+                else ""
+            )
             raise ContextWindowError(
                 f"the prompt has {prompt_tokens:,} tokens{budget}, more than any allowed "
                 f"model's context window; the largest is {largest.context_window:,} tokens "
@@ -113,6 +122,21 @@ class Pool:
                 largest_window=largest.context_window,
             )
         return fit
+
+    def check_fits(self, name: str, prompt_tokens: int, max_output_tokens: int | None) -> None:
+        """Raise :class:`ContextWindowError` when ``name``'s window cannot hold the prompt plus
+        the output budget, naming its window and the pool's largest."""
+        if self.fits(name, prompt_tokens, max_output_tokens):
+            return
+        window = self.get(name).context_window
+        largest = max(self.models, key=lambda m: m.context_window)
+        budget = f" plus {max_output_tokens:,} output tokens" if max_output_tokens else ""
+        raise ContextWindowError(
+            f"the prompt has about {prompt_tokens:,} tokens{budget}, more than {name}'s context "
+            f"window of {window:,} tokens; the largest window in the pool is "
+            f"{largest.context_window:,} tokens ({largest.name})",
+            largest_window=largest.context_window,
+        )
 
     @property
     def cheapest(self) -> ModelSpec:

@@ -271,16 +271,8 @@ def create_app(
             return None
         model = chat.target.model
         try:
-            if model is not None and not gateway.pool.fits(model, tokens, limit):
-                window = gateway.pool.get(model).context_window
-                largest = max(gateway.pool.models, key=lambda m: m.context_window)
-                budget = f" plus {limit:,} output tokens" if limit else ""
-                raise ContextWindowError(
-                    f"the prompt has about {tokens:,} tokens{budget}, more than {model}'s context "
-                    f"window of {window:,} tokens; the largest window in the pool is "
-                    f"{largest.context_window:,} tokens ({largest.name})",
-                    largest_window=largest.context_window,
-                )
+            if model is not None:
+                gateway.pool.check_fits(model, tokens, limit)
             return gateway.pool.fitting(tokens, limit) if model is None else None
         except ContextWindowError as exc:
             raise APIError(
