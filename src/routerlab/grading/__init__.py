@@ -1,6 +1,11 @@
 """Graders for recorded model replies: answer extraction, CRUXEval literals, MATH LaTeX answers."""
 
-from routerlab.grading.crux import CRUX_RULES, crux_correct, crux_published_correct, crux_value_correct
+from routerlab.grading.crux import (
+    CRUX_RULES,
+    crux_correct,
+    crux_published_correct,
+    crux_value_correct,
+)
 from routerlab.grading.math_answers import (
     math_correct,
     math_equivalent,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from typing import Any, Literal
 
 from routerlab.grading.replies import extract_answer, zeroeval_answer
@@ -43,7 +44,9 @@ _MISSING = object()
 def parse_literal(text: str) -> Any:
     """``text`` as a Python literal, or a sentinel (:data:`NOT_A_LITERAL`) when it is not one."""
     try:
-        return ast.literal_eval(text.strip())
+        with warnings.catch_warnings():  # "1st" and the like warn before failing
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.literal_eval(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return _MISSING
 

@@ -19,15 +19,19 @@ point of it per model (see the tests).
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import operator
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from routerlab.grading.replies import extract_answer
+from routerlab.grading.replies import extract_answer, zeroeval_answer
 
-_TEXT_COMMANDS = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
+_TEXT_COMMANDS = re.compile(
+    r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}"
+)
 _SPACING = re.compile(r"\\[,;:! ]|\\quad|\\qquad|~")
 _UNIT_WORDS = (
     "square units|square feet|square inches|square meters|square centimeters|square cm|sq units|"
@@ -39,9 +43,25 @@ _UNIT_WORDS = (
     "sides|diagonals|vertices|edges|faces|coins|marbles|balls|cards|games|pages|steps|seats"
 )
 _TRAILING_UNITS = re.compile(rf"(?<=[\d}}.])\s*(?:{_UNIT_WORDS})(?:\^?\{{?[23]\}}?)?\s*$")
-_UNICODE = str.maketrans({"₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "₄": "_4", "₅": "_5",
-                          "₆": "_6", "₇": "_7", "₈": "_8", "₉": "_9", "√": "\\sqrt", "π": "\\pi",
-                          "−": "-", "²": "^2", "³": "^3"})
+_UNICODE = str.maketrans(
+    {
+        "₀": "_0",
+        "₁": "_1",
+        "₂": "_2",
+        "₃": "_3",
+        "₄": "_4",
+        "₅": "_5",
+        "₆": "_6",
+        "₇": "_7",
+        "₈": "_8",
+        "₉": "_9",
+        "√": "\\sqrt",
+        "π": "\\pi",
+        "−": "-",
+        "²": "^2",
+        "³": "^3",
+    }
+)
 _BASE = re.compile(r"^(-?[0-9A-Za-z]+)_\(?(\w+)\)?$")
 
 
@@ -81,6 +101,7 @@ def _plain_thousands(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65536)  # references repeat once per model, and many answers repeat
 def normalize_math_answer(answer: str) -> str:
     """A canonical string for a MATH answer (see the module docstring for what is removed)."""
     text = str(answer).strip().translate(_UNICODE)
@@ -92,7 +113,7 @@ def normalize_math_answer(answer: str) -> str:
                 break
             text = inner
     text = re.sub(r"\\[\[\]()]", "", text)  # \( \) \[ \]
-    text = text.replace("$", "").replace("\\$", "")
+    text = text.replace("\\$", "").replace("$", "")
     text = re.sub(r"\\(?:left|right|big|Big|bigg|Bigg)\b\s*", "", text)
     text = re.sub(r"\\(?:left|right)(?=[(\[|.])", "", text)
     text = _SPACING.sub(" ", text)
@@ -148,9 +169,16 @@ def _eval_node(node: ast.AST) -> float:
     raise ValueError(f"not a plain number expression: {ast.dump(node)[:60]}")
 
 
+@lru_cache(maxsize=65536)
 def latex_number(text: str) -> float | None:
     """The value of a normalised answer built from numbers, fractions, roots and pi, else None."""
-    if not text or len(text) > 80 or re.search(r"[a-oq-zA-Z]", text.replace("\\frac", "").replace("\\sqrt", "").replace("\\pi", "")):
+    if (
+        not text
+        or len(text) > 80
+        or re.search(
+            r"[a-oq-zA-Z]", text.replace("\\frac", "").replace("\\sqrt", "").replace("\\pi", "")
+        )
+    ):
         return None
     expr = text
     for _ in range(4):
@@ -211,7 +239,14 @@ def math_equivalent(prediction: str, reference: str) -> bool:
         same_base = not (base_a and base_b) or base_a.group(2) == base_b.group(2)
         return same_base and digits_a == digits_b
     # tuples and intervals: same brackets, element by element
-    if len(a) > 1 and len(b) > 1 and a[0] in "([" and b[0] in "([" and a[-1] in ")]" and b[-1] in ")]":
+    if (
+        len(a) > 1
+        and len(b) > 1
+        and a[0] in "(["
+        and b[0] in "(["
+        and a[-1] in ")]"
+        and b[-1] in ")]"
+    ):
         if (a[0], a[-1]) != (b[0], b[-1]):
             return False
         xs, ys = _split_top_level(a[1:-1]), _split_top_level(b[1:-1])
@@ -231,7 +266,7 @@ def math_equivalent(prediction: str, reference: str) -> bool:
 
 def math_answer_of(reply: str) -> str | None:
     """The answer text a reply gives (JSON ``answer``, else a regex, else the last ``\\boxed``)."""
-    found = extract_answer(reply)
+    found = extract_answer(reply, latex=True)
     if found is None:
         return None
     return found.text if not isinstance(found.value, int | float) else repr(found.value)
@@ -247,10 +282,8 @@ def _zeroeval_sanitize(answer: str) -> str:
     answer = answer.replace("$", "").strip().replace(",", "")
     if "/" in answer and re.fullmatch(r"[\d\s.+\-*/()]+", answer):
         # ZeroEval evaluated "a/b" with Python's eval; only plain arithmetic is evaluated here.
-        try:
+        with contextlib.suppress(SyntaxError, ValueError, ZeroDivisionError, OverflowError):
             answer = str(float(_eval_node(ast.parse(answer, mode="eval"))))
-        except (SyntaxError, ValueError, ZeroDivisionError, OverflowError):
-            pass
     return answer
 
 
@@ -263,8 +296,6 @@ def math_published_correct(reply: str, reference: str, model: str = "") -> bool:
     Kept to compare with :func:`math_correct`; it credits ``\\frac{3}{4}`` for ``3`` and is not a
     grader to use.
     """
-    from routerlab.grading.replies import zeroeval_answer
-
     answer = zeroeval_answer(reply, model)
     if answer is None:
         return False

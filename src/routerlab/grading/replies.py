@@ -40,19 +40,25 @@ class ExtractedAnswer:
         return json.dumps(self.value)
 
 
+_SPECIAL = re.compile(r'[{}"\\]')
+
+
 def balanced_objects(text: str) -> list[str]:
     """Every top-level ``{...}`` span of ``text``, braces inside JSON strings ignored."""
     spans: list[str] = []
     depth = 0
     start = -1
     in_string = False
-    escaped = False
-    for i, char in enumerate(text):
+    skip_until = -1  # index of a character escaped by a backslash
+    # Only braces, quotes and backslashes matter: jump between them (replies are long prose).
+    for match in _SPECIAL.finditer(text):
+        i = match.start()
+        if i <= skip_until:
+            continue
+        char = text[i]
         if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
+            if char == "\\":
+                skip_until = i + 1
             elif char == '"':
                 in_string = False
             continue
@@ -69,36 +75,54 @@ def balanced_objects(text: str) -> list[str]:
     return spans
 
 
-def _loads_lenient(candidate: str) -> Any:
-    """json.loads allowing raw control characters in strings (models write raw newlines)."""
-    try:
-        return json.loads(candidate, strict=False)
-    except json.JSONDecodeError:
-        pass
-    # LaTeX in JSON strings: "\frac" is an invalid escape; double lone backslashes and retry.
-    repaired = re.sub(r'(?<!\\)\\(?!["\\/bfnrtu])', r"\\\\", candidate)
-    try:
-        return json.loads(repaired, strict=False)
-    except json.JSONDecodeError:
-        return _NO_VALUE
+# A backslash that is LaTeX, not a JSON escape: before a character JSON cannot escape ("\s" in
+# "\sqrt"), before "u" without 4 hex digits ("\underline"), or before b/f/n/r/t followed by a
+# letter ("\frac", "\boxed", "\neq", "\right", "\times": JSON would read form feed, backspace,
+# newline, ...). Escaped backslash pairs are kept as they are.
+_LATEX_BACKSLASH = re.compile(r'\\\\|\\(?=[^"\\/bfnrtu]|u(?![0-9a-fA-F]{4})|[bfnrt][a-zA-Z])')
 
 
-def _answer_from_json(text: str) -> Any:
-    candidates = [m.group(1) for m in _FENCE.finditer(text)]
-    candidates += balanced_objects(text)
-    found: Any = _NO_VALUE
-    for candidate in candidates:
-        candidate = candidate.strip()
-        if not candidate.startswith("{"):
-            spans = balanced_objects(candidate)
-            if not spans:
-                continue
-            candidate = spans[0]
-        parsed = _loads_lenient(candidate)
-        if isinstance(parsed, dict) and "answer" in parsed:
-            found = parsed["answer"]
-            break
-    return found
+def _repair_latex(candidate: str) -> str:
+    return _LATEX_BACKSLASH.sub(lambda m: m.group(0) if len(m.group(0)) == 2 else "\\\\", candidate)
+
+
+def _loads_lenient(candidate: str, latex: bool) -> Any:
+    """json.loads allowing raw control characters in strings; LaTeX backslashes are kept first
+    when ``latex`` (MATH), else only when the text does not parse as it is (CRUXEval strings
+    hold real JSON escapes: "a\\nb" is a newline there)."""
+    repaired = _repair_latex(candidate)
+    for text in (repaired, candidate) if latex else (candidate, repaired):
+        try:
+            return json.loads(text, strict=False)
+        except json.JSONDecodeError:
+            continue
+    return _NO_VALUE
+
+
+def _answer_in(candidate: str, latex: bool) -> Any:
+    candidate = candidate.strip()
+    if not candidate.startswith("{"):
+        spans = balanced_objects(candidate)
+        if not spans:
+            return _NO_VALUE
+        candidate = spans[0]
+    parsed = _loads_lenient(candidate, latex)
+    if isinstance(parsed, dict) and "answer" in parsed:
+        return parsed["answer"]
+    return _NO_VALUE
+
+
+def _answer_from_json(text: str, latex: bool) -> Any:
+    # Fenced blocks first (the format asked for); only then scan the whole reply for objects.
+    for match in _FENCE.finditer(text):
+        found = _answer_in(match.group(1), latex)
+        if found is not _NO_VALUE:
+            return found
+    for span in balanced_objects(text):
+        found = _answer_in(span, latex)
+        if found is not _NO_VALUE:
+            return found
+    return _NO_VALUE
 
 
 _ANSWER_QUOTED = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)"', re.DOTALL)
@@ -121,9 +145,12 @@ def _last_boxed(text: str) -> str | None:
     return None
 
 
-def extract_answer(reply: str) -> ExtractedAnswer | None:
-    """The reply's answer, or None when it has none (see the module docstring for the order)."""
-    value = _answer_from_json(reply)
+def extract_answer(reply: str, *, latex: bool = False) -> ExtractedAnswer | None:
+    """The reply's answer, or None when it has none (see the module docstring for the order).
+
+    ``latex=True`` reads backslashes in JSON strings as LaTeX (``"\\frac"`` is not a form feed).
+    """
+    value = _answer_from_json(reply, latex)
     if value is not _NO_VALUE:
         return ExtractedAnswer(value, "json")
     match = _ANSWER_QUOTED.search(reply)
