@@ -20,6 +20,7 @@ from routerlab.grading.math_answers import (
         ("\\boxed{6}", "6"),
         ("$6$", "6"),
         ("x = 6", "6"),
+        ("7 - 2 + 0 = 5", "5"),
         ("6 \\text{ cm}", "6"),
         ("6 cm^2", "6"),
         ("30^\\circ", "30"),

@@ -128,6 +128,9 @@ def normalize_math_answer(answer: str) -> str:
     # A leading "x =" or "n=" (a short name then =) names the answer; keep what follows.
     text = re.sub(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=\S)", "", text)
     text = re.sub(r"^(?:the answer is|answer:)\s*", "", text, flags=re.IGNORECASE)
+    # "7 - 2 + 0 = 5": a worked equation ends with its value (not for lists: "x=1, y=2").
+    if "=" in text and "," not in text and text.rsplit("=", 1)[1].strip():
+        text = text.rsplit("=", 1)[1].strip()
     text = _TRAILING_UNITS.sub("", text).strip()
     text = _fix_fracs(_fix_sqrt(text))
     text = re.sub(r"\s+", "", text)
