@@ -74,8 +74,8 @@ def test_rules_against_published_summary() -> None:
     }
     rows_pub, rows_val = [], []
     for model in models:
-        ours_pub = round(100 * by_rule["published"][model].mean(), 2)
-        ours_val = round(100 * by_rule["value"][model].mean(), 2)
+        ours_pub = float(f"{100 * by_rule['published'][model].mean():.2f}")
+        ours_val = float(f"{100 * by_rule['value'][model].mean():.2f}")
         rows_pub.append((model, published[model], ours_pub))
         rows_val.append((model, published[model], ours_val))
     print("\n" + format_table(rows_pub, "pub-rule") + "\n\n" + format_table(rows_val, "value"))

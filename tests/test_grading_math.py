@@ -98,9 +98,11 @@ def test_grader_lands_near_published_accuracy() -> None:
     assert len(models) == 17
     ours = zeroeval_frame("math-l5", mirror=mirror_path(), grading="value")
     theirs = zeroeval_frame("math-l5", mirror=mirror_path(), grading="published")
-    rows = [(m, published[m], round(100 * ours[m].mean(), 2)) for m in models]
+    rows = [(m, published[m], float(f"{100 * ours[m].mean():.2f}")) for m in models]
     print("\n" + format_table(rows, "ours"))
     gaps = [abs(o - p) for _, p, o in rows]
     assert sum(g <= 1.5 for g in gaps) >= 15
     assert max(gaps) <= 1.0
-    assert [round(100 * theirs[m].mean(), 2) for m in models] == [published[m] for m in models]
+    assert [float(f"{100 * theirs[m].mean():.2f}") for m in models] == [
+        published[m] for m in models
+    ]

@@ -124,3 +124,15 @@ def test_mirror_frames(task: str, n: int) -> None:
     trio = zeroeval_frame(task, models=OPENAI_TRIO, mirror=mirror_path())
     assert list(trio.columns[4:7]) == list(OPENAI_TRIO)
     assert trio[list(OPENAI_TRIO)].equals(frame[list(OPENAI_TRIO)])
+
+
+@needs_zeroeval
+def test_accuracy_vs_published_table() -> None:
+    from routerlab.sources.zeroeval import accuracy_vs_published
+
+    table = accuracy_vs_published("crux", mirror_path())
+    assert len(table) == 17 and table["model"].is_unique
+    assert (table["published_rule"] == table["published"]).all()
+    assert (
+        table["value_minus_published"] - (table["value"] - table["published"])
+    ).abs().max() < 1e-9

@@ -280,3 +280,31 @@ def zeroeval_frame(
         columns[f"{model}|input_tokens"] = input_tokens.copy()
         columns[f"{model}|output_tokens"] = data[model].output_tokens.copy()
     return pd.DataFrame(columns)
+
+
+def accuracy_vs_published(task: str, mirror: str | Path | None = None) -> pd.DataFrame:
+    """Per model: ZeroEval's published accuracy and ours under both gradings (percent, 2 decimals).
+
+    Columns ``model, published, published_rule, value, value_minus_published``; one row per
+    model that has a reply file and a published figure.
+    """
+    published = published_accuracy(task, mirror)
+    models = [m for m in zeroeval_models(task, mirror) if m in published]
+    frames = {g: zeroeval_frame(task, models, mirror, grading=g) for g in GRADINGS}
+
+    def percent(column: pd.Series) -> float:
+        return float(f"{100 * float(column.mean()):.2f}")  # as ZeroEval printed its table
+
+    rows = []
+    for model in models:
+        value = percent(frames["value"][model])
+        rows.append(
+            {
+                "model": model,
+                "published": published[model],
+                "published_rule": percent(frames["published"][model]),
+                "value": value,
+                "value_minus_published": round(value - published[model], 2),
+            }
+        )
+    return pd.DataFrame(rows)
