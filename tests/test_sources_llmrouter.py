@@ -64,3 +64,6 @@ def test_mirror_train_scores() -> None:
     assert ((train[models] >= 0) & (train[models] <= 1)).all().all()
     prices = llmrouter_prices(mirror_path())
     assert set(models) <= set(prices)
+    from routerlab.sources import llmrouter
+
+    assert llmrouter.LLMROUTER_PRICES == llmrouter_prices()  # lazily read from $ROUTERLAB_DATA_MIRROR
