@@ -66,4 +66,6 @@ def test_mirror_train_scores() -> None:
     assert set(models) <= set(prices)
     from routerlab.sources import llmrouter
 
-    assert llmrouter.LLMROUTER_PRICES == llmrouter_prices()  # lazily read from $ROUTERLAB_DATA_MIRROR
+    assert (
+        llmrouter_prices() == llmrouter.LLMROUTER_PRICES
+    )  # lazily read from $ROUTERLAB_DATA_MIRROR
