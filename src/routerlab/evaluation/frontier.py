@@ -339,7 +339,10 @@ def resample_weights(
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
-        yield rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(float)
+        # n draws of a row index per resample, counted (bincount is several times faster than
+        # rng.multinomial for the same distribution).
+        draws = rng.integers(0, n, size=(b, n)) + np.arange(b)[:, None] * n
+        yield np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(float)
         done += b
 
 
