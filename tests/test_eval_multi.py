@@ -141,3 +141,25 @@ def test_frontier_plot_draws_every_router_and_the_cost_assumption() -> None:
     texts = [t.get_text() for t in fig.texts]
     assert any(reasoning in t for t in texts)
     assert "n = 40" in ax.get_title()
+
+
+def test_a_policy_in_its_own_model_order_becomes_a_sweep() -> None:
+    from routerlab.evaluation.multi import model_indices, sweep_from_policy
+
+    # the router scores (C, A) in that order: P(correct) per row
+    scores = np.array([[0.9, 0.8], [0.9, 0.2], [0.9, 0.1], [0.9, 0.1]])
+
+    def choose(s: np.ndarray, knob: float) -> np.ndarray:
+        # A (index 1 here) when its probability is at least the knob, else C (index 0)
+        return np.where(s[:, 1] >= knob, 1, 0)
+
+    sweep = sweep_from_policy(
+        choose, scores, [0.0, 0.5, 1.01], router_models=("C", "A"), models=MODELS, default=0.5
+    )
+    assert sweep.choices.tolist() == [[A] * 4, [A, C, C, C], [C] * 4]
+    q, c = table()
+    rec = {r["router"]: r for r in evaluate_multi(q, c, MODELS, {"p": sweep}, n_boot=0).records()}
+    assert rec["p"]["quality"] == 1.0 and rec["p"]["cost_usd_per_1k"] == pytest.approx(7.75)
+    assert model_indices(["C", "A", "B"], MODELS).tolist() == [C, A, B]
+    with pytest.raises(ConfigError, match=r"\['Z'\]"):
+        model_indices(["A", "Z"], MODELS)

@@ -26,7 +26,7 @@ every number with a ``<name>_ci`` pair ``[low, high]`` (null ends are unbounded 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,44 @@ class Sweep:
         if self.default is None:
             return len(knobs) // 2
         return int(np.argmin(np.abs(knobs - float(self.default))))
+
+
+def model_indices(names: Sequence[str], models: Sequence[str]) -> np.ndarray:
+    """Model names (a deciding router's picks, or a scoring router's ``models``) as indices into
+    ``models`` (the evaluation's order); unknown names are an error naming them."""
+    position = {m: i for i, m in enumerate(models)}
+    unknown = sorted({str(x) for x in names} - set(position))
+    if unknown:
+        raise ConfigError(f"models {unknown} are not among the evaluated models {list(models)}")
+    return np.array([position[str(x)] for x in names], dtype=np.intp)
+
+
+def sweep_from_policy(
+    choose: Callable[[np.ndarray, float], np.ndarray],
+    scores: np.ndarray,
+    knobs: Sequence[float] | np.ndarray,
+    *,
+    router_models: Sequence[str],
+    models: Sequence[str],
+    default: float | None = None,
+) -> Sweep:
+    """A :class:`Sweep` from a vectorised policy: ``choose(scores, knob)`` returns indices into
+    ``router_models`` (a scoring router's ``choose``); they are mapped to indices into ``models``
+    (the evaluation's order), one row per knob value."""
+    mapping = model_indices(router_models, models)
+    k = np.asarray(knobs, dtype=float).ravel()
+    if len(k) == 0:
+        raise ConfigError("a sweep needs at least one knob value")
+    rows = []
+    for knob in k:
+        picked = np.asarray(choose(scores, float(knob)))
+        if picked.dtype.kind not in "iu" or picked.min() < 0 or picked.max() >= len(mapping):
+            raise ConfigError(
+                f"choose(scores, {knob}) must return indices into the router's "
+                f"{len(mapping)} models, got {picked.dtype} values {picked.min()}..{picked.max()}"
+            )
+        rows.append(mapping[picked])
+    return Sweep(k, np.vstack(rows), default)
 
 
 RouterSpec = np.ndarray | Sequence[int] | Sweep | tuple[Any, ...]
@@ -326,4 +364,6 @@ __all__ = [
     "RouterSpec",
     "Sweep",
     "evaluate_multi",
+    "model_indices",
+    "sweep_from_policy",
 ]
