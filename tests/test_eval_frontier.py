@@ -252,3 +252,19 @@ def test_percentile_interval_ranks_not_reached_as_unbounded() -> None:
     assert np.isnan(lo_l)
     with pytest.raises(ConfigError):
         percentile_interval(draws, nan_means="sometimes")
+
+
+def test_the_all_cheapest_knob_is_at_the_cheapest_cost_despite_rounding() -> None:
+    # seed 0: the all-A knob's mean cost comes out 1.1e-16 above A's own mean (another order
+    # of summation); without the slack in Frontier.at the metric would be NaN
+    rng = np.random.default_rng(0)
+    n = 5001
+    q = (rng.random((n, 3)) < [0.3, 0.6, 0.9]).astype(float)
+    c = rng.random((n, 3)) * [1e-4, 3e-3, 1e-2] + [1e-5, 1e-4, 1e-3]
+    sweep = np.array([np.zeros(n, int), np.where(q[:, 0] == 1, 0, 2), np.full(n, 2)])
+    kq, kc = choice_points(q, c, sweep)
+    sq, sc = single_points(q, c)
+    m = curve_metrics(kq, kc, sq, sc)
+    assert m["quality_at_cheapest_cost"] == pytest.approx(sq[0])
+    draws = bootstrap_frontier(q, c, {"r": sweep}, n_boot=50, seed=0)
+    assert not np.isnan(draws.curves["r"]["quality_at_cheapest_cost"]).any()

@@ -72,6 +72,7 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
 
 CURVE_METRICS = ("quality_at_cheapest_cost", "cost_to_best_share", "area_vs_hull")
 _TOL = 1e-12
+_REL_TOL = 1e-9
 
 
 # ----------------------------------------------------------------------------- validation
@@ -125,8 +126,16 @@ class Frontier:
     quality: np.ndarray
 
     def at(self, budget: np.ndarray | float) -> np.ndarray:
-        """Quality at expected cost <= ``budget``: NaN below the first vertex, flat after the last."""
-        return np.interp(budget, self.cost, self.quality, left=np.nan, right=self.quality[-1])
+        """Quality at expected cost <= ``budget``: NaN below the first vertex, flat after the last.
+
+        A budget a rounding error below the first vertex counts as at it: the same mean cost
+        summed in another order (a router's all-cheapest knob vs the cheapest model alone, or
+        two matrix products in the bootstrap) may differ in the last bits."""
+        b = np.asarray(budget, dtype=float)
+        first = float(self.cost[0])
+        slack = _REL_TOL * max(1.0, abs(first))
+        b = np.where((b < first) & (b >= first - slack), first, b)
+        return np.interp(b, self.cost, self.quality, left=np.nan, right=self.quality[-1])
 
     def cost_to_reach(self, quality: float) -> float:
         """Smallest cost whose frontier quality is >= ``quality``; NaN when never reached."""
