@@ -9,14 +9,12 @@ import pandas as pd
 import pytest
 
 from routerlab.errors import ConfigError
-from routerlab.outcomes import (
+from routerlab.harness_outcomes import harness_records, merge_outcomes, outcomes_from_results
+from routerlab.tables import (
     ROUTELLM_STRONG,
     ROUTELLM_WEAK,
     OutcomeTable,
-    harness_records,
     load_routellm_mmlu,
-    merge_outcomes,
-    outcomes_from_results,
     read_outcome_csv,
     routellm_prompt,
     write_outcome_table,

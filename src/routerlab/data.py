@@ -14,7 +14,7 @@ Columns returned:
 * :func:`load_mmlu` — ``subject, question, choices`` (list of 4 strings), ``answer`` (index 0-3).
 * :func:`load_labeled_prompts` — ``user_query, label`` (label may be empty: the source has 37).
 * :func:`routellm_outcome_files` — paths of the recorded outcome CSVs (``prompt`` then one
-  boolean column per model); :mod:`routerlab.outcomes` turns them into outcome tables.
+  boolean column per model); :mod:`routerlab.tables` turns them into outcome tables.
 """
 
 from __future__ import annotations
