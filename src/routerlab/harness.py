@@ -4,7 +4,9 @@ Each question is sent twice — through the router (judge call, then the chosen 
 to the fixed model (default ``gpt-4.1``) — with at most ``concurrency`` questions in flight. The
 result holds a per-question table and summaries: accuracy of each approach (unparseable answers
 count as wrong and are counted), model usage, mean and p90 latency per model, total and
-per-question cost. Optionally resumable: finished questions are appended to a JSONL checkpoint.
+per-question cost. Optionally resumable: finished questions are appended to a checkpoint
+(:mod:`routerlab.labeling.checkpoint`: one fsynced JSON line per question, a torn last line cut on
+open, an exclusive lock against a second writer), keyed by the question id.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from routerlab.asyncutil import run_sync
 from routerlab.budget import SpendCap, estimate_harness_cost, guard, resolve_max_cost
 from routerlab.errors import ConfigError
 from routerlab.gateway import Gateway, RoutedResponse
+from routerlab.labeling.checkpoint import OK, Checkpoint
 from routerlab.llm.base import ChatClient
 from routerlab.pool import Pool
 from routerlab.request import RouteRequest
@@ -376,9 +379,36 @@ async def arun_harness(
     router_gateway.pool.get(fixed_model)
     if concurrency < 1:
         raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
-    done = _read_checkpoint(checkpoint)
-    if checkpoint is not None:
-        _end_with_newline(Path(checkpoint))
+    store = Checkpoint.open(checkpoint) if checkpoint is not None else None
+    try:
+        return await _run_questions(
+            router_gateway,
+            questions,
+            store,
+            fixed_model=fixed_model,
+            temperature=temperature,
+            concurrency=concurrency,
+            progress=progress,
+            max_cost_usd=max_cost_usd,
+        )
+    finally:
+        if store is not None:
+            store.close()
+
+
+async def _run_questions(
+    router_gateway: Gateway,
+    questions: pd.DataFrame,
+    store: Checkpoint | None,
+    *,
+    fixed_model: str,
+    temperature: float,
+    concurrency: int,
+    progress: bool,
+    max_cost_usd: float | None,
+) -> HarnessResult:
+    assert router_gateway.router is not None  # checked by arun_harness
+    done = _finished(store)
     todo = questions[~questions["qid"].isin(done)]
     cap = resolve_max_cost(max_cost_usd)
     spend = SpendCap(None)
@@ -401,7 +431,6 @@ async def arun_harness(
             spend = SpendCap(cap)
             reserve = estimate.per_question_usd
     gate = asyncio.Semaphore(concurrency)
-    lock = asyncio.Lock()
     bar = tqdm(total=len(todo), disable=not progress, desc="MMLU questions")
     meta: dict[str, Any] = {"stand_in": False, "backend": ""}
 
@@ -419,10 +448,8 @@ async def arun_harness(
             if r.ok:
                 meta["stand_in"] = meta["stand_in"] or r.stand_in
                 meta["backend"] = meta["backend"] or r.backend
-        if checkpoint is not None:
-            async with lock:
-                with Path(checkpoint).open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(record) + "\n")
+        if store is not None:  # synchronous: no other question interleaves with the write
+            store.append({"key": row.qid, "status": OK, **record})
         bar.update(1)
         return record
 
@@ -464,6 +491,7 @@ def checkpoint_path(
     import hashlib
 
     settings = {
+        "format": 2,  # lines keyed for routerlab.labeling.checkpoint (v1 files are not resumed)
         "backend": backend,
         "router": router,
         "fixed_model": fixed_model,
@@ -481,25 +509,12 @@ def run_harness(router_gateway: Gateway, questions: pd.DataFrame, **kwargs: Any)
     return run_sync(arun_harness(router_gateway, questions, **kwargs))
 
 
-def _end_with_newline(path: Path) -> None:
-    """A run killed mid-write leaves a partial last line; new records must not join it."""
-    if path.is_file() and path.stat().st_size:
-        with path.open("rb+") as handle:
-            handle.seek(-1, 2)
-            if handle.read(1) != b"\n":
-                handle.write(b"\n")
-
-
-def _read_checkpoint(checkpoint: str | Path | None) -> dict[str, dict[str, Any]]:
-    if checkpoint is None or not Path(checkpoint).is_file():
+def _finished(store: Checkpoint | None) -> dict[str, dict[str, Any]]:
+    """Finished questions by qid, as question records (the checkpoint's own fields dropped)."""
+    if store is None:
         return {}
-    done: dict[str, dict[str, Any]] = {}
-    for line in Path(checkpoint).read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by a kill: that question is redone
-            continue
-        done[record["qid"]] = record
-    return done
+    return {
+        key: {k: v for k, v in record.items() if k not in ("key", "status")}
+        for key, record in store.records.items()
+        if record.get("status") == OK
+    }
