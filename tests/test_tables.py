@@ -204,6 +204,20 @@ def test_unknown_table_lists_the_registered_ones(registry: None) -> None:
         table_prices("nope")
 
 
+def test_the_registry_docstring_example_runs(registry: None) -> None:
+    import textwrap
+
+    from routerlab.tables import registry as module
+
+    doc = module.__doc__ or ""
+    example = textwrap.dedent(doc.split("Example (a test runs it)::", 1)[1])
+    scope: dict[str, object] = {"pd": pd}
+    exec(example, scope)  # the module's own documented example
+    table = scope["table"]
+    assert isinstance(table, OutcomeTable) and table.models == ("cheap", "big")
+    assert table_prices("toy") == {"cheap": ModelPrice(0.1, 0.4), "big": ModelPrice(2, 8)}
+
+
 def test_costs_module_still_exports_the_routellm_prices() -> None:
     from routerlab.evaluation import costs
 
