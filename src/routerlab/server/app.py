@@ -29,11 +29,9 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from routerlab.errors import ConfigError, RouterlabError
-from routerlab.gateway import call_params, check_capability
+from routerlab.gateway import check_capability, routed_response
 from routerlab.llm.base import ChatClient, ChatResult
-from routerlab.llm.cache import is_cacheable
 from routerlab.pool import ContextWindowError, Pool, load_pool
-from routerlab.redact import backend_name
 from routerlab.routers.base import Router
 from routerlab.server.config import DEFAULT_ROUTERS, ROUTER_PREFIX, ServerConfig
 from routerlab.server.limits import ClientGone, parse_json_object, read_body
@@ -43,8 +41,8 @@ from routerlab.server.protocol import (
     APIError,
     ChatRequest,
     Routing,
+    answer_fields,
     completion_body,
-    forwarded_fields,
     json_response,
     read_request,
     sse,
@@ -224,35 +222,30 @@ def create_app(
         allowed = await fitting_models(chat, limit)
         temperature = DEFAULT_TEMPERATURE if chat.temperature is None else chat.temperature
         routing = await gateway.route(chat.target, chat.parsed, temperature, allowed)
-        try:  # the gateway's rules: capabilities, then the parameters the model accepts
+        try:  # the gateway's rule: the model must read the attached kinds
             check_capability(gateway.pool, routing.model, attached_files(chat.parsed))
         except ConfigError as exc:
             raise APIError(
                 400, str(exc), param="messages", code="unsupported_content_part"
             ) from None
-        kwargs = call_params(gateway.pool, routing.model, chat.temperature, limit)
-        # Cached only when the client asked for temperature 0; unset routes and samples at 1.0.
-        cacheable = is_cacheable(chat.temperature)
-        extra = forwarded_fields(gateway.pool.get(routing.model), chat.extra)
-        if extra:
-            kwargs["extra"] = extra
         headers = routing.headers()
         gateway.by_model[routing.model] += 1
         if chat.stream:
-            return await _stream(gateway, chat, routing, kwargs, headers)
+            return await _stream(gateway, chat, routing, limit, headers)
 
         start = time.perf_counter()
-        result = await gateway.with_retries(
-            lambda: gateway.client.acomplete(
-                routing.model, chat.parsed.messages, cacheable=cacheable, **kwargs
-            ),
-            routing.model,
+        result = await gateway.complete(
+            routing.model, chat.parsed.messages, chat.temperature, limit, chat.extra
         )
         upstream_s = time.perf_counter() - start
-        payload = completion_body(result, routing, upstream_s, backend_name(result.backend))
+        response = routed_response(
+            result, routing.model, routing.router or "none", routing.decision,
+            routing.cost_usd, routing.latency_s + upstream_s,
+        )  # fmt: skip
+        payload = completion_body(response, routing, upstream_s, result.finish_reason)
         headers[HEADER + "upstream-ms"] = f"{upstream_s * 1000:.3f}"
-        headers[HEADER + "cost-usd"] = f"{payload['routerlab']['cost_usd']:.8f}"
-        if result.stand_in:
+        headers[HEADER + "cost-usd"] = f"{response.cost_usd:.8f}"
+        if response.stand_in:
             headers[HEADER + "stand-in"] = "true"
         gateway.requests["200"] += 1
         return json_response(payload, headers=headers)
@@ -287,7 +280,7 @@ async def _stream(
     gateway: GatewayState,
     chat: ChatRequest,
     routing: Routing,
-    kwargs: dict[str, Any],
+    limit: int | None,
     headers: dict[str, str],
 ) -> Response:
     """Stream the upstream answer as OpenAI ``chat.completion.chunk`` server-sent events.
@@ -297,21 +290,10 @@ async def _stream(
     event (the status line is already sent by then).
     """
     results: list[ChatResult[Any]] = []
-    if gateway.stream_usage:
-        kwargs = {**kwargs, "on_result": results.append}
     start = time.perf_counter()
-    holder: dict[str, Any] = {}
-
-    async def first_delta() -> str | None:
-        stream = gateway.client.astream(routing.model, chat.parsed.messages, **kwargs)
-        holder["stream"] = stream
-        try:
-            return await anext(stream)
-        except StopAsyncIteration:
-            return None
-
-    first: str | None = await gateway.with_retries(first_delta, routing.model)
-    stream: AsyncIterator[str] = holder["stream"]
+    first, stream = await gateway.open_stream(
+        routing.model, chat.parsed.messages, chat.temperature, limit, chat.extra, results.append
+    )
     chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
@@ -352,12 +334,13 @@ async def _stream(
                 return
         upstream_s = time.perf_counter() - start
         result = results[-1] if results else None
-        extra = {
-            **routing.fields(),
-            "upstream_latency_ms": round(upstream_s * 1000, 3),
-            "upstream_cost_usd": result.cost_usd if result else None,
-            "cost_usd": result.cost_usd + routing.cost_usd if result else None,
-        }
+        response = None
+        if result is not None:
+            response = routed_response(
+                result, routing.model, routing.router or "none", routing.decision,
+                routing.cost_usd, routing.latency_s + upstream_s,
+            )  # fmt: skip
+        extra = {**routing.fields(), **answer_fields(response, upstream_s)}
         finish = (result.finish_reason if result else None) or "stop"
         yield chunk({}, finish, routerlab=extra)
         if chat.include_usage and result is not None:
@@ -368,7 +351,7 @@ async def _stream(
                     "created": created,
                     "model": routing.model,
                     "choices": [],
-                    "usage": usage_body(result),
+                    "usage": usage_body(result.usage),
                 }
             )
         gateway.requests["200"] += 1
