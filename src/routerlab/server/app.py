@@ -9,9 +9,12 @@ completion whose ``model`` is the model that answered; the routing decision trav
 
 Layers: :mod:`~routerlab.server.limits` (body size and read timeout, JSON nesting, valid text),
 :mod:`~routerlab.server.upstream` (messages and content parts), :mod:`~routerlab.server.protocol`
-(OpenAI wire format), :mod:`~routerlab.server.state` (context windows, routing, cache, batching,
-retries), :mod:`~routerlab.redact` (what may be shown of the upstream), this module (the
-FastAPI app, streaming, and the last line of error handling).
+(OpenAI wire format), :mod:`~routerlab.server.state` (context windows, routing, cache, batching),
+:mod:`~routerlab.server.errors` (failures as HTTP errors), :mod:`~routerlab.server.builders`
+(client and routers from the config), :mod:`~routerlab.redact` (what may be shown of the
+upstream), this module (the FastAPI app, auth, streaming, the last line of error handling).
+Answering itself (capability parameters, retries, usage and cost) is the shared
+:class:`~routerlab.gateway.Gateway`'s, as in the notebooks.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from routerlab.errors import ConfigError, RouterlabError
+from routerlab.errors import ConfigError
 from routerlab.gateway import check_capability, routed_response
 from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.pool import ContextWindowError, Pool, load_pool
 from routerlab.routers.base import Router
-from routerlab.server.config import DEFAULT_ROUTERS, ROUTER_PREFIX, ServerConfig
+from routerlab.server.builders import build_client, build_routers
+from routerlab.server.config import ROUTER_PREFIX, ServerConfig
+from routerlab.server.errors import describe_error, internal_error
 from routerlab.server.limits import ClientGone, parse_json_object, read_body
 from routerlab.server.protocol import (
     DEFAULT_TEMPERATURE,
@@ -48,7 +53,7 @@ from routerlab.server.protocol import (
     sse,
     usage_body,
 )
-from routerlab.server.state import GatewayState, describe_error, internal_error
+from routerlab.server.state import GatewayState
 from routerlab.server.upstream import ContentLimits, attached_files
 
 # Bodies larger than this are parsed and checked in a worker thread (json.loads, base64 checks
@@ -362,58 +367,3 @@ async def _stream(
         media_type="text/event-stream",
         headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"},
     )
-
-
-# -- building the upstream and the routers from the config -----------------------------------
-
-
-def build_client(config: ServerConfig, pool: Pool) -> ChatClient:
-    """The upstream client for the config's profile (retries are the server's, not the SDK's)."""
-    from routerlab.llm import make_client
-    from routerlab.llm.base import ClientSettings
-
-    settings = ClientSettings(timeout_s=config.upstream_timeout_s, max_retries=0)
-    return make_client(
-        config.profile,
-        backend="replay" if config.replay_file else None,
-        base_url=config.base_url,
-        settings=settings,
-        replay_path=config.replay_file,
-        pool=pool,
-    )
-
-
-def build_routers(
-    config: ServerConfig, pool: Pool, client: ChatClient
-) -> tuple[dict[str, Router], dict[str, str]]:
-    """Routers of the config, built through the registry (judges use ``client``).
-
-    Returns the routers and, for default routers that could not be built, why (for /health).
-    """
-    from routerlab.routers.base import make_router, router_names
-
-    available = router_names()
-    explicit = config.routers is not None
-    routers: dict[str, Router] = {}
-    skipped: dict[str, str] = {}
-    for name in config.routers if config.routers is not None else DEFAULT_ROUTERS:
-        if name not in available:
-            if not explicit:
-                skipped[name] = "not registered"
-                continue
-            raise ConfigError(
-                f"server config enables router {name!r}, which is not registered; "
-                f"available: {', '.join(available)}"
-            )
-        options = dict(config.router_options.get(name, {}))
-        if name == "classifier" and config.classifier_model_dir is not None:
-            options.setdefault("model_dir", config.classifier_model_dir)
-        if name in ("compact", "verbose"):
-            options.setdefault("client", client)
-        try:
-            routers[name] = make_router(name, pool, **options)
-        except RouterlabError as exc:
-            if explicit:
-                raise
-            skipped[name] = str(exc)
-    return routers, skipped

@@ -14,31 +14,27 @@ import asyncio
 import logging
 import os
 import time
-import traceback
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from routerlab.errors import ConfigError, LLMError, RouterlabError
 from routerlab.gateway import Gateway, KnobNotApplicable, fit_decision
 from routerlab.llm.base import ChatClient, ChatResult, Message
 from routerlab.pool import Pool
 from routerlab.redact import backend_name, redact_urls
 from routerlab.request import RouteRequest
-from routerlab.retry import RetryPolicy, is_transient, is_unencodable
+from routerlab.retry import RetryPolicy
 from routerlab.routers.base import Decision, Router
 from routerlab.server.batching import MicroBatcher, has_batched_inference
 from routerlab.server.cache import DecisionCache, decision_key
 from routerlab.server.config import ROUTER_PREFIX, ServerConfig
+from routerlab.server.errors import internal_error, upstream_error
 from routerlab.server.protocol import APIError, Routing, Target
 from routerlab.server.upstream import ParsedMessages
 
 log = logging.getLogger("routerlab.server")
-
-__all__ = ["GatewayState", "describe_error", "internal_error", "is_transient"]
 
 # Work on prompts longer than this runs in a worker thread, so the event loop keeps serving.
 OFFLOAD_CHARS = 50_000
@@ -272,32 +268,8 @@ class GatewayState:
             raise error from exc
 
     def http_error(self, exc: Exception, model: str) -> Exception:
-        """What a failed upstream call answers: the request's own faults a 400 (the client
-        refused it, unencodable text, an upstream 4xx), a transient failure after every
-        attempt a 502, another upstream error a 502; anything else (a bug) is returned as it
-        is, to be answered as a 500 with an id."""
-        if isinstance(exc, ConfigError):  # the client refused the request itself
-            return APIError(400, self.public(str(exc)))
-        if is_unencodable(exc):
-            return APIError(
-                400,
-                "The request holds text that cannot be encoded as UTF-8 (a lone "
-                "surrogate?); send valid Unicode text.",
-                param="messages",
-                code="invalid_text",
-            )
-        if self.answers.retry.exhausted(exc):
-            attempts = self.answers.retry.attempts
-            return APIError(
-                502,
-                f"upstream call to {model!r} failed after {attempts} attempt(s): "
-                f"{self.public(describe_error(exc))}",
-                type="api_error",
-                code="upstream_error",
-            )
-        if isinstance(exc, LLMError):
-            return _upstream_rejection(exc, model, self.public(str(exc)))
-        return exc
+        """What a failed upstream call answers (:func:`~routerlab.server.errors.upstream_error`)."""
+        return upstream_error(exc, model, self.answers.retry, self.public)
 
     def public(self, text: str) -> str:
         """``text`` fit for a client: the upstream named by its backend name, not its URL, and
@@ -354,48 +326,6 @@ def _response_cache_stats(client: ChatClient) -> dict[str, Any] | None:
     counts = stats()
     # Counts only: the cache file's path is an internal detail of the server machine.
     return {k: v for k, v in counts.items() if k != "path"} if counts else None
-
-
-def _upstream_rejection(exc: LLMError, model: str, message: str) -> APIError:
-    """A non-transient upstream error: the request's fault (4xx) -> 400, otherwise 502.
-
-    ``message`` is the error's client-safe text (:meth:`GatewayState.public`).
-    """
-    if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403):
-        return APIError(400, f"upstream rejected the request to {model!r}: {message}")
-    return APIError(
-        502,
-        f"upstream call to {model!r} failed: {message}",
-        type="api_error",
-        code="upstream_error",
-    )
-
-
-def describe_error(exc: BaseException) -> str:
-    """A one-line, credential-free description of an upstream failure."""
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RouterlabError) else str(exc)
-    return redact_urls(text)
-
-
-def new_request_id() -> str:
-    return f"req_{uuid.uuid4().hex[:24]}"
-
-
-def internal_error(
-    exc: BaseException, what: str = "internal error", *, code: str | None = None
-) -> APIError:
-    """A 500 that tells the client only a request id; the details go to the server log."""
-    request_id = new_request_id()
-    details = "".join(traceback.format_exception(exc))
-    log.error("%s (request id %s):\n%s", what, request_id, redact_urls(details).rstrip())
-    return APIError(
-        500,
-        f"internal error; request id {request_id}",
-        type="api_error",
-        code=code or "internal_error",
-    )
 
 
 def _count_tokens(texts: Sequence[str]) -> int:
