@@ -32,7 +32,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from routerlab.errors import ConfigError
-from routerlab.gateway import check_capability, routed_response
+from routerlab.gateway import check_capability
 from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.pool import ContextWindowError, Pool, load_pool
 from routerlab.routers.base import Router
@@ -227,26 +227,24 @@ def create_app(
         allowed = await fitting_models(chat, limit)
         temperature = DEFAULT_TEMPERATURE if chat.temperature is None else chat.temperature
         routing = await gateway.route(chat.target, chat.parsed, temperature, allowed)
+        model = routing.model
         try:  # the gateway's rule: the model must read the attached kinds
-            check_capability(gateway.pool, routing.model, attached_files(chat.parsed))
+            check_capability(gateway.pool, model, attached_files(chat.parsed))
         except ConfigError as exc:
             raise APIError(
                 400, str(exc), param="messages", code="unsupported_content_part"
             ) from None
         headers = routing.headers()
-        gateway.by_model[routing.model] += 1
+        gateway.by_model[model] += 1
         if chat.stream:
             return await _stream(gateway, chat, routing, limit, headers)
 
         start = time.perf_counter()
         result = await gateway.complete(
-            routing.model, chat.parsed.messages, chat.temperature, limit, chat.extra
+            model, chat.parsed.messages, chat.temperature, limit, chat.extra
         )
         upstream_s = time.perf_counter() - start
-        response = routed_response(
-            result, routing.model, routing.router or "none", routing.decision,
-            routing.cost_usd, routing.latency_s + upstream_s,
-        )  # fmt: skip
+        response = routing.answered(result, upstream_s)
         payload = completion_body(response, routing, upstream_s, result.finish_reason)
         headers[HEADER + "upstream-ms"] = f"{upstream_s * 1000:.3f}"
         headers[HEADER + "cost-usd"] = f"{response.cost_usd:.8f}"
@@ -341,10 +339,7 @@ async def _stream(
         result = results[-1] if results else None
         response = None
         if result is not None:
-            response = routed_response(
-                result, routing.model, routing.router or "none", routing.decision,
-                routing.cost_usd, routing.latency_s + upstream_s,
-            )  # fmt: skip
+            response = routing.answered(result, upstream_s)
         extra = {**routing.fields(), **answer_fields(response, upstream_s)}
         finish = (result.finish_reason if result else None) or "stop"
         yield chunk({}, finish, routerlab=extra)

@@ -17,7 +17,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from routerlab.gateway import RoutedResponse
+from routerlab.gateway import RoutedResponse, routed_response
+from routerlab.llm.base import ChatResult
 from routerlab.redact import backend_name
 from routerlab.routers.base import Decision
 from routerlab.server.upstream import ContentLimits, ParsedMessages, RequestProblem, parse_messages
@@ -129,33 +130,42 @@ class Routing:
         return self.decision.fallback
 
     def fields(self) -> dict[str, Any]:
+        d = self.decision  # read once: this runs for every request
         return {
             "router": self.router,
-            "model": self.model,
-            "confidence": self.confidence,
-            "scores": self.scores,
+            "model": d.model,
+            "confidence": d.confidence,
+            "scores": d.scores,
             "cost_threshold": self.knob,
-            "router_latency_ms": round(self.latency_s * 1000, 3),
-            "router_cost_usd": self.cost_usd,
+            "router_latency_ms": round(d.latency_s * 1000, 3),
+            "router_cost_usd": d.cost_usd,
             "cache_hit": self.cache_hit,
-            "fallback": self.fallback,
+            "fallback": d.fallback,
         }
 
     def headers(self) -> dict[str, str]:
+        d = self.decision
         out = {
             HEADER + "router": self.router or "none",
-            HEADER + "model": self.model,
-            HEADER + "router-latency-ms": f"{self.latency_s * 1000:.3f}",
-            HEADER + "router-cost-usd": f"{self.cost_usd:.8f}",
+            HEADER + "model": d.model,
+            HEADER + "router-latency-ms": f"{d.latency_s * 1000:.3f}",
+            HEADER + "router-cost-usd": f"{d.cost_usd:.8f}",
         }
-        if self.confidence is not None:
-            out[HEADER + "confidence"] = f"{self.confidence:.4f}"
+        if d.confidence is not None:
+            out[HEADER + "confidence"] = f"{d.confidence:.4f}"
         if self.router is not None:
             out[HEADER + "cache"] = "hit" if self.cache_hit else "miss"
-            out[HEADER + "fallback"] = "true" if self.fallback else "false"
+            out[HEADER + "fallback"] = "true" if d.fallback else "false"
         if self.knob is not None:
             out[HEADER + "cost-threshold"] = f"{self.knob:g}"
         return out
+
+    def answered(self, result: ChatResult[Any], upstream_s: float) -> RoutedResponse:
+        """The gateway's response for the answer to this request: its usage and costs (the
+        router's included) computed as for the notebooks."""
+        d = self.decision
+        router = self.router or "none"
+        return routed_response(result, d.model, router, d, d.cost_usd, d.latency_s + upstream_s)
 
 
 @dataclass(frozen=True)
