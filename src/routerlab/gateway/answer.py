@@ -124,20 +124,19 @@ class Gateway:
         model: str,
         messages: Sequence[Message],
         *,
-        temperature: float | None,
-        max_output_tokens: int | None,
-        extra: dict[str, Any] | None = None,
         on_result: Callable[[ChatResult[Any]], None] | None = None,
+        **asked: Any,
     ) -> tuple[str | None, AsyncIterator[str]]:
         """Open a streamed answer: its first delta (None: the stream was empty) and the rest.
 
-        The first delta is awaited under the retry policy, so a failing upstream is retried
-        before anything reaches the caller; a failure later in the stream is the caller's.
-        ``on_result`` gets the complete result (usage, cost) when the client can report it
-        (:attr:`stream_usage`).
+        ``asked``: ``temperature``, ``max_output_tokens`` and ``extra``, as for
+        :meth:`acomplete`. The first delta is awaited under the retry policy, so a failing
+        upstream is retried before anything reaches the caller; a failure later in the stream
+        is the caller's. ``on_result`` gets the complete result (usage, cost) when the client
+        can report it (:attr:`stream_usage`).
         """
         client = self._client()
-        params = self.pool.call_params(model, temperature, max_output_tokens, extra)
+        params = self.pool.call_params(model, **asked)
         if on_result is not None and self.stream_usage:
             params["on_result"] = on_result
         holder: list[AsyncIterator[str]] = []

@@ -240,9 +240,14 @@ def create_app(
             return await _stream(gateway, chat, routing, limit, headers)
 
         start = time.perf_counter()
-        result = await gateway.complete(
-            model, chat.parsed.messages, chat.temperature, limit, chat.extra
-        )
+        with gateway.upstream_errors(model):
+            result = await gateway.answers.acomplete(
+                model,
+                chat.parsed.messages,
+                temperature=chat.temperature,
+                max_output_tokens=limit,
+                extra=chat.extra,
+            )
         upstream_s = time.perf_counter() - start
         response = routing.answered(result, upstream_s)
         payload = completion_body(response, routing, upstream_s, result.finish_reason)
@@ -294,9 +299,15 @@ async def _stream(
     """
     results: list[ChatResult[Any]] = []
     start = time.perf_counter()
-    first, stream = await gateway.open_stream(
-        routing.model, chat.parsed.messages, chat.temperature, limit, chat.extra, results.append
-    )
+    with gateway.upstream_errors(routing.model):
+        first, stream = await gateway.answers.aopen_stream(
+            routing.model,
+            chat.parsed.messages,
+            on_result=results.append,
+            temperature=chat.temperature,
+            max_output_tokens=limit,
+            extra=chat.extra,
+        )
     chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 

@@ -15,13 +15,14 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from routerlab.gateway import Gateway, KnobNotApplicable, fit_decision
-from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.llm.base import ChatClient
 from routerlab.pool import Pool
 from routerlab.redact import backend_name, redact_urls
 from routerlab.request import RouteRequest
@@ -219,48 +220,12 @@ class GatewayState:
 
     # -- upstream ------------------------------------------------------------------------------
 
-    async def complete(
-        self,
-        model: str,
-        messages: list[Message],
-        temperature: float | None,
-        max_output_tokens: int | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[Any]:
-        """The answer, through the shared gateway; failures as :meth:`http_error` says."""
+    @contextmanager
+    def upstream_errors(self, model: str) -> Iterator[None]:
+        """Around a call to the upstream (through :attr:`answers`): a failure leaves as the HTTP
+        error :meth:`http_error` makes of it."""
         try:
-            return await self.answers.acomplete(
-                model,
-                messages,
-                temperature=temperature,
-                max_output_tokens=max_output_tokens,
-                extra=extra,
-            )
-        except Exception as exc:
-            error = self.http_error(exc, model)
-            if error is exc:
-                raise
-            raise error from exc
-
-    async def open_stream(
-        self,
-        model: str,
-        messages: list[Message],
-        temperature: float | None,
-        max_output_tokens: int | None,
-        extra: dict[str, Any],
-        on_result: Callable[[ChatResult[Any]], None],
-    ) -> tuple[str | None, AsyncIterator[str]]:
-        """The first delta (retried like :meth:`complete`) and the rest of a streamed answer."""
-        try:
-            return await self.answers.aopen_stream(
-                model,
-                messages,
-                temperature=temperature,
-                max_output_tokens=max_output_tokens,
-                extra=extra,
-                on_result=on_result,
-            )
+            yield
         except Exception as exc:
             error = self.http_error(exc, model)
             if error is exc:
