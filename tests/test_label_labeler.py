@@ -116,6 +116,35 @@ def test_budget_stops_cleanly_and_resume_continues(pool, tmp_path):
     assert len(ok_counts(ck)) == 20
 
 
+def test_one_retry_policy_transient_and_invalid_answers_only(pool, tmp_path):
+    """Retried: what routerlab.retry calls transient, and answers that are no label; a 400 or a
+    refusal is recorded at once (it would fail again), a 401 stops the run."""
+    from routerlab.errors import LLMError
+
+    down, bad, refused, garbled = PROMPTS[:4]
+    errors = {
+        down: [LLMError("down", kind="api_error", status=503)],
+        bad: [LLMError("bad request", kind="bad_request", status=400)],
+        refused: [LLMError("no", kind="refusal")],
+        garbled: [LLMError("off schema", kind="invalid_output")],
+    }
+    judge = FakeJudge(pool, errors=errors)
+    cfg = LabelConfig(retry_base_s=0, max_attempts=3)
+    run = label_prompts(PROMPTS[:4], judge, tmp_path / "ck.jsonl", config=cfg, progress=False)
+    assert (judge.calls[down], judge.calls[garbled]) == (2, 2)  # retried, then labeled
+    assert (judge.calls[bad], judge.calls[refused]) == (1, 1)  # not worth another attempt
+    assert run.n_labeled == 2 and run.n_failed == 2
+    assert sorted(e.split(": ", 1)[1].split(":")[0] for e in run.errors) == [
+        "bad_request",
+        "refusal",
+    ]
+    records = {r["prompt"]: r for r in read_records(tmp_path / "ck.jsonl")}
+    assert records[down]["attempts"] == 2 and records[bad]["attempts"] == 1
+    fatal = FakeJudge(pool, errors={PROMPTS[5]: [LLMError("no key", kind="auth", status=401)]})
+    with pytest.raises(LLMError, match="no key"):
+        label_prompts(PROMPTS[5:6], fatal, tmp_path / "f.jsonl", config=cfg, progress=False)
+
+
 async def test_reasoning_judge_gets_no_temperature(pool, tmp_path):
     judge = FakeJudge(pool)
     await alabel_prompts(

@@ -88,3 +88,51 @@ def test_usage_rejects_inconsistent_counts():
             "completion_tokens_details": {"reasoning_tokens": 3},
         }
     ) == Usage(10, 5, 4, 3)
+
+
+# -- capability rules: one place for the gateway, the server, the judges and the labeler ------
+
+
+def test_call_params_follow_the_model_capabilities(pool):
+    assert pool.call_params("o4-mini", 0.7, 100) == {"max_completion_tokens": 100}
+    assert pool.call_params("gpt-4.1", 0.7, 100) == {"temperature": 0.7, "max_tokens": 100}
+    assert pool.call_params("gpt-4.1-nano", None, None) == {}
+    assert pool.call_params("gpt-4.1", 0, None) == {"temperature": 0}  # 0 is kept, not dropped
+    with pytest.raises(UnknownModelError, match="pool has"):
+        pool.call_params("gpt-5", 0.7, 100)
+
+
+def test_call_params_drop_request_fields_the_model_rejects(pool):
+    extra = {"top_p": 0.9, "logit_bias": {"1": 2}, "reasoning_effort": "low", "seed": 7}
+    # reasoning models reject sampling controls; chat models reject reasoning_effort
+    assert pool.call_params("o4-mini", None, None, extra) == {
+        "extra": {"reasoning_effort": "low", "seed": 7}
+    }
+    assert pool.call_params("gpt-4.1", None, None, extra) == {
+        "extra": {"top_p": 0.9, "logit_bias": {"1": 2}, "seed": 7}
+    }
+    # nothing left to forward: no empty "extra" keyword
+    assert pool.call_params("gpt-4.1", None, None, {"reasoning_effort": "low"}) == {}
+
+
+def test_reads_readers_and_output_cap(pool):
+    vision = [m.name for m in pool.models if m.vision]
+    assert pool.readers("image") == vision
+    assert pool.readers("text") == pool.names  # text files are inlined: every model reads them
+    assert pool["o4-mini"].output_cap(100, 4000) == 4000
+    assert pool["gpt-4.1"].output_cap(100, 4000) == 100
+    assert pool["o4-mini"].output_cap(100) == 100  # no reasoning cap given: the chat cap
+
+
+def test_tier_models_come_from_prices_and_capabilities(pool, tmp_path):
+    assert pool.tier_models() == {
+        "cheap": "gpt-4.1-nano",
+        "general": "gpt-4.1",
+        "reasoning": "o4-mini",
+    }
+    lone = tmp_path / "lone.toml"
+    lone.write_text(
+        '[models."solo"]\ninput = 1.0\ncached_input = 0.5\noutput = 2.0\n'
+        'context_window = 1000\ndescription = "the only model"\n'
+    )
+    assert set(load_pool(lone).tier_models().values()) == {"solo"}  # every tier falls back

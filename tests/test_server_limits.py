@@ -732,7 +732,7 @@ def test_large_bodies_are_parsed_off_the_event_loop(pool, monkeypatch):
 
 
 def test_transient_classification():
-    from routerlab.server.state import is_transient
+    from routerlab.retry import is_transient
 
     transient = [
         TimeoutError(),

@@ -27,6 +27,12 @@ class ContextWindowError(ConfigError):
         super().__init__(message)
 
 
+# Request fields that only fit some models: reasoning models reject sampling controls (as they
+# reject temperature); non-reasoning models reject ``reasoning_effort``. A router may pick either
+# kind, so these are dropped to fit the chosen model.
+SAMPLING_FIELDS = ("top_p", "presence_penalty", "frequency_penalty", "logit_bias")
+REASONING_FIELDS = ("reasoning_effort",)
+
 POOL_ENV = "ROUTERLAB_POOL"
 PER_TOKENS = 1_000_000  # prices are USD per 1M tokens
 _REQUIRED = ("input", "cached_input", "output", "context_window", "description")
@@ -47,6 +53,46 @@ class ModelSpec:
     pdf: bool = False
     reasoning: bool = False
     order: int = 0
+
+    # -- capability rules: what a call to this model may carry ----------------------------------
+
+    def reads(self, kind: str) -> bool:
+        """Whether the model takes an attachment of ``kind`` (``image``, ``pdf``; text files are
+        inlined into the prompt, so every model reads them)."""
+        return {"image": self.vision, "pdf": self.pdf}.get(kind, True)
+
+    def output_cap(self, chat: int | None, reasoning: int | None = None) -> int | None:
+        """The output-token cap for this model: ``reasoning`` for reasoning models when given
+        (their budget also covers hidden reasoning), else ``chat``."""
+        return reasoning if self.reasoning and reasoning is not None else chat
+
+    def call_params(
+        self,
+        temperature: float | None,
+        max_output_tokens: int | None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Keyword arguments for :meth:`ChatClient.acomplete` that this model accepts.
+
+        No temperature where the model rejects it; the token cap as ``max_completion_tokens``
+        for reasoning models (their budget includes hidden reasoning), ``max_tokens`` otherwise;
+        ``extra`` request fields without those the model rejects (:data:`SAMPLING_FIELDS`,
+        :data:`REASONING_FIELDS`), under ``extra`` when any remain.
+        """
+        params: dict[str, Any] = {}
+        if self.temperature and temperature is not None:
+            params["temperature"] = temperature
+        if max_output_tokens is not None:
+            key = "max_completion_tokens" if self.reasoning else "max_tokens"
+            params[key] = max_output_tokens
+        if extra:
+            drop = set() if self.temperature else set(SAMPLING_FIELDS)
+            if not self.reasoning:
+                drop.update(REASONING_FIELDS)
+            kept = {k: v for k, v in extra.items() if k not in drop}
+            if kept:
+                params["extra"] = kept
+        return params
 
 
 @dataclass(frozen=True)
@@ -141,6 +187,36 @@ class Pool:
     @property
     def cheapest(self) -> ModelSpec:
         return min(self.models, key=lambda m: (m.input + m.output, m.order))
+
+    # -- capability rules, by model name (see ModelSpec) -----------------------------------------
+
+    def call_params(
+        self,
+        model: str,
+        temperature: float | None,
+        max_output_tokens: int | None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`ModelSpec.call_params` of ``model``."""
+        return self.get(model).call_params(temperature, max_output_tokens, extra)
+
+    def readers(self, kind: str) -> list[str]:
+        """Models (pool order) that take an attachment of ``kind``."""
+        return [m.name for m in self.models if m.reads(kind)]
+
+    def tier_models(self) -> dict[str, str]:
+        """Which model plays each tier: ``cheap`` (the cheapest), ``general`` (the strongest
+        non-reasoning model, by price) and ``reasoning`` (the first reasoning model, else the
+        general one). Judge examples and default fallbacks name tiers, never fixed models."""
+        cheap = self.cheapest
+        general = [m for m in self.models if not m.reasoning and m.name != cheap.name]
+        reasoning = [m for m in self.models if m.reasoning]
+        strongest = max(general, key=lambda m: m.input + m.output) if general else cheap
+        return {
+            "cheap": cheap.name,
+            "general": strongest.name,
+            "reasoning": reasoning[0].name if reasoning else strongest.name,
+        }
 
     def cost(self, model: str, usage: Usage, *, batch: bool = False) -> float:
         """Dollars for one call: uncached input, cached input and output (reasoning included)."""

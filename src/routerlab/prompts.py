@@ -90,20 +90,13 @@ _EXAMPLES = (
 
 
 def tier_models(pool: Pool) -> dict[str, str]:
-    """Which pool model plays each example tier: cheapest, best general, reasoning."""
-    cheap = pool.cheapest
-    general = [m for m in pool.models if not m.reasoning and m.name != cheap.name]
-    reasoning = [m for m in pool.models if m.reasoning]
-    strongest = max(general, key=lambda m: m.input + m.output) if general else cheap
-    return {
-        "cheap": cheap.name,
-        "general": strongest.name,
-        "reasoning": reasoning[0].name if reasoning else strongest.name,
-    }
+    """Which pool model plays each example tier (kept for callers of this name; the rule is
+    :meth:`Pool.tier_models <routerlab.pool.Pool.tier_models>`)."""
+    return pool.tier_models()
 
 
 def _example_block(pool: Pool) -> str:
-    tiers = tier_models(pool)
+    tiers = pool.tier_models()
     blocks = []
     for i, ex in enumerate(_EXAMPLES, 1):
         output = {

@@ -13,7 +13,6 @@ pass the budget. The run then stops cleanly: calls in flight finish and are reco
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from routerlab.labeling.schema import label_schema
 from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.llm.cache import is_cacheable
 from routerlab.pool import Pool
+from routerlab.retry import RetryPolicy, is_transient
 from routerlab.usage import Usage
 
 _FATAL_STATUS = {401, 403, 404}  # retrying cannot help, and every other prompt would fail too
@@ -46,7 +46,9 @@ class LabelConfig:
         judge: pool model that labels (study: ``gpt-4.1``).
         temperature: sampling temperature (study: 0.2); not sent to models that reject it.
         concurrency: calls in flight at once (>= 1).
-        max_attempts: tries per prompt before it is recorded as failed (>= 1).
+        max_attempts: tries per prompt before it is recorded as failed (>= 1). Retried are
+            what :func:`routerlab.retry.is_transient` calls transient (connection errors,
+            timeouts, 408/409/429/5xx) and answers that are no valid label.
         retry_base_s: first back-off delay; doubles each retry, with jitter.
         budget_usd: stop starting calls once this run could spend more than this (None: no
             cap). The cap is per run; spend recorded in the checkpoint by earlier runs is not
@@ -134,10 +136,6 @@ def estimate_cost(
     return pool.cost(judge, Usage(prompt_tokens=n_in, completion_tokens=out_tokens))
 
 
-def _retryable(exc: LLMError) -> bool:
-    return exc.status not in _FATAL_STATUS
-
-
 async def alabel_prompts(
     prompts: Sequence[str],
     client: ChatClient,
@@ -158,9 +156,7 @@ async def alabel_prompts(
     pool.get(cfg.judge)
     schema = label_schema(pool)
     system = system_prompt if system_prompt is not None else render_system_prompt(pool)
-    temperature = cfg.temperature if pool[cfg.judge].temperature else None
     out_tokens = cfg.output_tokens(pool)
-    reasoning = pool[cfg.judge].reasoning
 
     texts = [normalize_prompt(str(p)) for p in prompts]
     keys = [prompt_key(t) for t in texts]
@@ -185,7 +181,7 @@ async def alabel_prompts(
                 if not budget.reserve(reserve):
                     return
                 record = await _call_with_retries(
-                    client, cfg, key, text, system, schema, temperature, out_tokens, reasoning
+                    client, cfg, key, text, system, schema, out_tokens
                 )
                 budget.settle(reserve, float(record.get("cost_usd", 0.0)))
                 counts["list_cost"] += float(record.get("list_cost_usd", 0.0))
@@ -238,6 +234,20 @@ def label_prompts(
     return run_sync(alabel_prompts(prompts, client, checkpoint_path, **kwargs))
 
 
+class InvalidLabel(Exception):
+    """The judge answered, but not with a pool model's name: worth asking again."""
+
+
+def _worth_another_attempt(exc: BaseException) -> bool:
+    """The shared transport rule (:func:`routerlab.retry.is_transient`), plus the judge's
+    answer not being a valid label (off-schema output, an unknown model): a new sample may be."""
+    if isinstance(exc, InvalidLabel):
+        return True
+    if isinstance(exc, LLMError) and exc.kind == "invalid_output":
+        return True
+    return is_transient(exc)
+
+
 async def _call_with_retries(
     client: ChatClient,
     cfg: LabelConfig,
@@ -245,59 +255,64 @@ async def _call_with_retries(
     text: str,
     system: str,
     schema: type,
-    temperature: float | None,
     out_tokens: int,
-    reasoning: bool,
 ) -> dict[str, Any]:
-    messages = build_messages(text, client.pool, system_prompt=system)
-    cost = 0.0  # paid (a cache hit pays nothing)
-    list_cost = 0.0  # at list price, hits included
-    last_error = ""
-    # Reasoning models take max_completion_tokens (their thinking counts against it).
-    max_tokens = None if reasoning else out_tokens
-    max_completion_tokens = out_tokens if reasoning else None
-    for attempt in range(1, cfg.max_attempts + 1):
-        try:
-            result: ChatResult[Any] = await client.acomplete(
-                cfg.judge,
-                messages,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                max_completion_tokens=max_completion_tokens,
-                response_format=schema,
-                # the configured temperature, not the one sent (None for reasoning judges)
-                cacheable=is_cacheable(cfg.temperature),
-            )
-        except LLMError as exc:
-            if not _retryable(exc):
-                raise
-            last_error = f"{exc.kind}: {exc}"
-        else:
-            cost += result.cost_usd
-            list_cost += result.list_price_usd
-            label = getattr(result.parsed, "label", None)
-            if label in client.pool:
-                return {
-                    "key": key,
-                    "prompt": text,
-                    "label": label,
-                    "status": OK,
-                    "judge": cfg.judge,
-                    "backend": result.backend,
-                    "stand_in": result.stand_in,
-                    "source": "live",
-                    "attempts": attempt,
-                    "usage": result.usage.to_dict(),
-                    "cost_usd": cost,
-                    "list_cost_usd": list_cost,
-                    "cached": result.cached,
-                    "latency_s": round(result.latency_s, 4),
-                    "time": time.time(),
-                }
-            last_error = f"invalid output: {result.text[:120]!r}"
-        if attempt < cfg.max_attempts and cfg.retry_base_s > 0:
-            delay = cfg.retry_base_s * 2 ** (attempt - 1)
-            await asyncio.sleep(delay * (0.5 + random.random()))
+    """Label one prompt under :class:`~routerlab.retry.RetryPolicy` (``max_attempts`` tries,
+    back-off from ``retry_base_s`` with jitter); the record says how it ended.
+
+    Errors that would fail every prompt (401/403/404) are raised; other failures not worth
+    retrying (a refusal, a 400) and spent attempts are recorded as the prompt's ``error``.
+    """
+    pool = client.pool
+    messages = build_messages(text, pool, system_prompt=system)
+    # The pool's rules: no temperature for reasoning judges, max_completion_tokens for them.
+    params = pool.call_params(cfg.judge, cfg.temperature, out_tokens)
+    policy = RetryPolicy(retries=cfg.max_attempts - 1, backoff_s=cfg.retry_base_s, jitter=True)
+    spent = {"cost": 0.0, "list_cost": 0.0, "attempts": 0}  # paid (hits: 0); at list price
+
+    async def attempt() -> tuple[ChatResult[Any], str]:
+        spent["attempts"] += 1
+        result: ChatResult[Any] = await client.acomplete(
+            cfg.judge,
+            messages,
+            response_format=schema,
+            # the configured temperature, not the one sent (None for reasoning judges)
+            cacheable=is_cacheable(cfg.temperature),
+            **params,
+        )
+        spent["cost"] += result.cost_usd
+        spent["list_cost"] += result.list_price_usd
+        label = getattr(result.parsed, "label", None)
+        if label not in pool:
+            raise InvalidLabel(f"invalid output: {result.text[:120]!r}")
+        return result, str(label)
+
+    try:
+        result, label = await policy.run(attempt, retry_if=_worth_another_attempt)
+    except LLMError as exc:
+        if exc.status in _FATAL_STATUS:
+            raise
+        last_error = f"{exc.kind}: {exc}"
+    except InvalidLabel as exc:
+        last_error = str(exc)
+    else:
+        return {
+            "key": key,
+            "prompt": text,
+            "label": label,
+            "status": OK,
+            "judge": cfg.judge,
+            "backend": result.backend,
+            "stand_in": result.stand_in,
+            "source": "live",
+            "attempts": int(spent["attempts"]),
+            "usage": result.usage.to_dict(),
+            "cost_usd": spent["cost"],
+            "list_cost_usd": spent["list_cost"],
+            "cached": result.cached,
+            "latency_s": round(result.latency_s, 4),
+            "time": time.time(),
+        }
     return {
         "key": key,
         "prompt": text,
@@ -306,9 +321,9 @@ async def _call_with_retries(
         "error": last_error,
         "judge": cfg.judge,
         "source": "live",
-        "attempts": cfg.max_attempts,
-        "cost_usd": cost,
-        "list_cost_usd": list_cost,
+        "attempts": int(spent["attempts"]),
+        "cost_usd": spent["cost"],
+        "list_cost_usd": spent["list_cost"],
         "cached": False,
         "time": time.time(),
     }

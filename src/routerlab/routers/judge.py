@@ -18,11 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 from routerlab.asyncutil import run_sync
 from routerlab.errors import ConfigError, LLMError
-from routerlab.gateway import call_params
 from routerlab.llm.base import ChatClient, ChatResult, Message
 from routerlab.llm.cache import is_cacheable
 from routerlab.pool import Pool
-from routerlab.prompts import JudgeStyle, judge_messages, tier_models
+from routerlab.prompts import JudgeStyle, judge_messages
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, register_router
 from routerlab.schemas import compact_schema, verbose_schema
@@ -36,7 +35,7 @@ OFFLOAD_CHARS = 50_000
 
 def default_fallback(pool: Pool) -> str:
     """The strongest general (non-reasoning) model: a failed judge should not cost quality."""
-    return tier_models(pool)["general"]
+    return pool.tier_models()["general"]
 
 
 class JudgeRouter(Router):
@@ -98,7 +97,7 @@ class JudgeRouter(Router):
     def call_args(self, request: RouteRequest) -> tuple[list[Message], dict[str, Any]]:
         """The judge call's messages and parameters (sent as they are, or in a Batch file)."""
         messages = judge_messages(self.style, self.pool, request)
-        params = call_params(self.pool, self.judge_model, self.temperature, self.max_output_tokens)
+        params = self.pool.call_params(self.judge_model, self.temperature, self.max_output_tokens)
         return messages, params
 
     def decide(self, result: ChatResult[Any], latency_s: float) -> Decision:

@@ -9,9 +9,12 @@ completion whose ``model`` is the model that answered; the routing decision trav
 
 Layers: :mod:`~routerlab.server.limits` (body size and read timeout, JSON nesting, valid text),
 :mod:`~routerlab.server.upstream` (messages and content parts), :mod:`~routerlab.server.protocol`
-(OpenAI wire format), :mod:`~routerlab.server.state` (context windows, routing, cache, batching,
-retries), :mod:`~routerlab.redact` (what may be shown of the upstream), this module (the
-FastAPI app, streaming, and the last line of error handling).
+(OpenAI wire format), :mod:`~routerlab.server.state` (context windows, routing, cache, batching),
+:mod:`~routerlab.server.errors` (failures as HTTP errors), :mod:`~routerlab.server.builders`
+(client and routers from the config), :mod:`~routerlab.redact` (what may be shown of the
+upstream), this module (the FastAPI app, auth, streaming, the last line of error handling).
+Answering itself (capability parameters, retries, usage and cost) is the shared
+:class:`~routerlab.gateway.Gateway`'s, as in the notebooks.
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from routerlab.errors import ConfigError, RouterlabError
-from routerlab.gateway import call_params, check_capability
+from routerlab.errors import ConfigError
+from routerlab.gateway import check_capability
 from routerlab.llm.base import ChatClient, ChatResult
-from routerlab.llm.cache import is_cacheable
 from routerlab.pool import ContextWindowError, Pool, load_pool
-from routerlab.redact import backend_name
 from routerlab.routers.base import Router
-from routerlab.server.config import DEFAULT_ROUTERS, ROUTER_PREFIX, ServerConfig
+from routerlab.server.builders import build_client, build_routers
+from routerlab.server.config import ROUTER_PREFIX, ServerConfig
+from routerlab.server.errors import describe_error, internal_error
 from routerlab.server.limits import ClientGone, parse_json_object, read_body
 from routerlab.server.protocol import (
     DEFAULT_TEMPERATURE,
@@ -43,14 +46,14 @@ from routerlab.server.protocol import (
     APIError,
     ChatRequest,
     Routing,
+    answer_fields,
     completion_body,
-    forwarded_fields,
     json_response,
     read_request,
     sse,
     usage_body,
 )
-from routerlab.server.state import GatewayState, describe_error, internal_error
+from routerlab.server.state import GatewayState
 from routerlab.server.upstream import ContentLimits, attached_files
 
 # Bodies larger than this are parsed and checked in a worker thread (json.loads, base64 checks
@@ -224,35 +227,33 @@ def create_app(
         allowed = await fitting_models(chat, limit)
         temperature = DEFAULT_TEMPERATURE if chat.temperature is None else chat.temperature
         routing = await gateway.route(chat.target, chat.parsed, temperature, allowed)
-        try:  # the gateway's rules: capabilities, then the parameters the model accepts
-            check_capability(gateway.pool, routing.model, attached_files(chat.parsed))
+        model = routing.model
+        try:  # the gateway's rule: the model must read the attached kinds
+            check_capability(gateway.pool, model, attached_files(chat.parsed))
         except ConfigError as exc:
             raise APIError(
                 400, str(exc), param="messages", code="unsupported_content_part"
             ) from None
-        kwargs = call_params(gateway.pool, routing.model, chat.temperature, limit)
-        # Cached only when the client asked for temperature 0; unset routes and samples at 1.0.
-        cacheable = is_cacheable(chat.temperature)
-        extra = forwarded_fields(gateway.pool.get(routing.model), chat.extra)
-        if extra:
-            kwargs["extra"] = extra
         headers = routing.headers()
-        gateway.by_model[routing.model] += 1
+        gateway.by_model[model] += 1
         if chat.stream:
-            return await _stream(gateway, chat, routing, kwargs, headers)
+            return await _stream(gateway, chat, routing, limit, headers)
 
         start = time.perf_counter()
-        result = await gateway.with_retries(
-            lambda: gateway.client.acomplete(
-                routing.model, chat.parsed.messages, cacheable=cacheable, **kwargs
-            ),
-            routing.model,
-        )
+        with gateway.upstream_errors(model):
+            result = await gateway.answers.acomplete(
+                model,
+                chat.parsed.messages,
+                temperature=chat.temperature,
+                max_output_tokens=limit,
+                extra=chat.extra,
+            )
         upstream_s = time.perf_counter() - start
-        payload = completion_body(result, routing, upstream_s, backend_name(result.backend))
+        response = routing.answered(result, upstream_s)
+        payload = completion_body(response, routing, upstream_s, result.finish_reason)
         headers[HEADER + "upstream-ms"] = f"{upstream_s * 1000:.3f}"
-        headers[HEADER + "cost-usd"] = f"{payload['routerlab']['cost_usd']:.8f}"
-        if result.stand_in:
+        headers[HEADER + "cost-usd"] = f"{response.cost_usd:.8f}"
+        if response.stand_in:
             headers[HEADER + "stand-in"] = "true"
         gateway.requests["200"] += 1
         return json_response(payload, headers=headers)
@@ -287,7 +288,7 @@ async def _stream(
     gateway: GatewayState,
     chat: ChatRequest,
     routing: Routing,
-    kwargs: dict[str, Any],
+    limit: int | None,
     headers: dict[str, str],
 ) -> Response:
     """Stream the upstream answer as OpenAI ``chat.completion.chunk`` server-sent events.
@@ -297,21 +298,16 @@ async def _stream(
     event (the status line is already sent by then).
     """
     results: list[ChatResult[Any]] = []
-    if gateway.stream_usage:
-        kwargs = {**kwargs, "on_result": results.append}
     start = time.perf_counter()
-    holder: dict[str, Any] = {}
-
-    async def first_delta() -> str | None:
-        stream = gateway.client.astream(routing.model, chat.parsed.messages, **kwargs)
-        holder["stream"] = stream
-        try:
-            return await anext(stream)
-        except StopAsyncIteration:
-            return None
-
-    first: str | None = await gateway.with_retries(first_delta, routing.model)
-    stream: AsyncIterator[str] = holder["stream"]
+    with gateway.upstream_errors(routing.model):
+        first, stream = await gateway.answers.aopen_stream(
+            routing.model,
+            chat.parsed.messages,
+            on_result=results.append,
+            temperature=chat.temperature,
+            max_output_tokens=limit,
+            extra=chat.extra,
+        )
     chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
@@ -352,12 +348,10 @@ async def _stream(
                 return
         upstream_s = time.perf_counter() - start
         result = results[-1] if results else None
-        extra = {
-            **routing.fields(),
-            "upstream_latency_ms": round(upstream_s * 1000, 3),
-            "upstream_cost_usd": result.cost_usd if result else None,
-            "cost_usd": result.cost_usd + routing.cost_usd if result else None,
-        }
+        response = None
+        if result is not None:
+            response = routing.answered(result, upstream_s)
+        extra = {**routing.fields(), **answer_fields(response, upstream_s)}
         finish = (result.finish_reason if result else None) or "stop"
         yield chunk({}, finish, routerlab=extra)
         if chat.include_usage and result is not None:
@@ -368,7 +362,7 @@ async def _stream(
                     "created": created,
                     "model": routing.model,
                     "choices": [],
-                    "usage": usage_body(result),
+                    "usage": usage_body(result.usage),
                 }
             )
         gateway.requests["200"] += 1
@@ -379,58 +373,3 @@ async def _stream(
         media_type="text/event-stream",
         headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"},
     )
-
-
-# -- building the upstream and the routers from the config -----------------------------------
-
-
-def build_client(config: ServerConfig, pool: Pool) -> ChatClient:
-    """The upstream client for the config's profile (retries are the server's, not the SDK's)."""
-    from routerlab.llm import make_client
-    from routerlab.llm.base import ClientSettings
-
-    settings = ClientSettings(timeout_s=config.upstream_timeout_s, max_retries=0)
-    return make_client(
-        config.profile,
-        backend="replay" if config.replay_file else None,
-        base_url=config.base_url,
-        settings=settings,
-        replay_path=config.replay_file,
-        pool=pool,
-    )
-
-
-def build_routers(
-    config: ServerConfig, pool: Pool, client: ChatClient
-) -> tuple[dict[str, Router], dict[str, str]]:
-    """Routers of the config, built through the registry (judges use ``client``).
-
-    Returns the routers and, for default routers that could not be built, why (for /health).
-    """
-    from routerlab.routers.base import make_router, router_names
-
-    available = router_names()
-    explicit = config.routers is not None
-    routers: dict[str, Router] = {}
-    skipped: dict[str, str] = {}
-    for name in config.routers if config.routers is not None else DEFAULT_ROUTERS:
-        if name not in available:
-            if not explicit:
-                skipped[name] = "not registered"
-                continue
-            raise ConfigError(
-                f"server config enables router {name!r}, which is not registered; "
-                f"available: {', '.join(available)}"
-            )
-        options = dict(config.router_options.get(name, {}))
-        if name == "classifier" and config.classifier_model_dir is not None:
-            options.setdefault("model_dir", config.classifier_model_dir)
-        if name in ("compact", "verbose"):
-            options.setdefault("client", client)
-        try:
-            routers[name] = make_router(name, pool, **options)
-        except RouterlabError as exc:
-            if explicit:
-                raise
-            skipped[name] = str(exc)
-    return routers, skipped

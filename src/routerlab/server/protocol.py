@@ -17,9 +17,12 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from routerlab.gateway import RoutedResponse, routed_response
 from routerlab.llm.base import ChatResult
-from routerlab.pool import ModelSpec
+from routerlab.redact import backend_name
+from routerlab.routers.base import Decision
 from routerlab.server.upstream import ContentLimits, ParsedMessages, RequestProblem, parse_messages
+from routerlab.usage import Usage
 
 HEADER = "x-routerlab-"
 DEFAULT_TEMPERATURE = 1.0  # OpenAI's default, what the upstream model samples with
@@ -28,19 +31,9 @@ FORWARDED = ("top_p", "stop", "seed", "presence_penalty", "frequency_penalty", "
              "user", "metadata", "response_format", "reasoning_effort", "store")  # fmt: skip
 HANDLED = ("model", "messages", "stream", "stream_options", "temperature", "max_tokens",
            "max_completion_tokens", "n")  # fmt: skip
-# Reasoning models reject sampling controls, as they reject temperature; non-reasoning models
-# reject reasoning_effort. A router may pick either kind, so these are dropped to fit the model.
-SAMPLING = ("top_p", "presence_penalty", "frequency_penalty", "logit_bias")
+# Which of them a model accepts is the pool's rule (routerlab.pool.SAMPLING_FIELDS).
 REFUSED = ("tools", "tool_choice", "functions", "function_call", "parallel_tool_calls",
            "logprobs", "top_logprobs", "audio", "modalities", "prediction")  # fmt: skip
-
-
-def forwarded_fields(spec: ModelSpec, extra: dict[str, Any]) -> dict[str, Any]:
-    """The forwarded request fields ``spec`` accepts (see :data:`SAMPLING`)."""
-    drop = set(SAMPLING) if not spec.temperature else set()
-    if not spec.reasoning:
-        drop.add("reasoning_effort")
-    return {k: v for k, v in extra.items() if k not in drop}
 
 
 class APIError(Exception):
@@ -96,48 +89,83 @@ class Target:
     knob: float | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Routing:
-    """The decision for one request, as reported to the client."""
+    """The decision for one request, as reported to the client.
 
-    router: str | None
-    model: str
-    confidence: float | None
-    scores: dict[str, float] | None
-    latency_s: float  # wall time this request waited for its decision (0-ish on a cache hit)
-    cost_usd: float  # what deciding cost for this request (0 on a cache hit)
-    cache_hit: bool
-    fallback: bool
-    knob: float | None
+    ``decision`` is the router's decision as served (:meth:`GatewayState.route
+    <routerlab.server.state.GatewayState.route>`): after the caller's cost knob and the context
+    windows, with ``latency_s`` the time this request waited for it and ``cost_usd`` what deciding
+    cost this request (0 on a decision-cache hit). A pass-through request has a decision that
+    names its model and ``router`` None.
+    """
+
+    decision: Decision
+    router: str | None = None  # the registered router's name; None: a pool model was named
+    cache_hit: bool = False
+    knob: float | None = None  # the caller's cost threshold (router-<name>-<knob>)
+
+    @property
+    def model(self) -> str:
+        return self.decision.model
+
+    @property
+    def confidence(self) -> float | None:
+        return self.decision.confidence
+
+    @property
+    def scores(self) -> dict[str, float] | None:
+        return self.decision.scores
+
+    @property
+    def latency_s(self) -> float:
+        return self.decision.latency_s
+
+    @property
+    def cost_usd(self) -> float:
+        return self.decision.cost_usd
+
+    @property
+    def fallback(self) -> bool:
+        return self.decision.fallback
 
     def fields(self) -> dict[str, Any]:
+        d = self.decision  # read once: this runs for every request
         return {
             "router": self.router,
-            "model": self.model,
-            "confidence": self.confidence,
-            "scores": self.scores,
+            "model": d.model,
+            "confidence": d.confidence,
+            "scores": d.scores,
             "cost_threshold": self.knob,
-            "router_latency_ms": round(self.latency_s * 1000, 3),
-            "router_cost_usd": self.cost_usd,
+            "router_latency_ms": round(d.latency_s * 1000, 3),
+            "router_cost_usd": d.cost_usd,
             "cache_hit": self.cache_hit,
-            "fallback": self.fallback,
+            "fallback": d.fallback,
         }
 
     def headers(self) -> dict[str, str]:
+        d = self.decision
         out = {
             HEADER + "router": self.router or "none",
-            HEADER + "model": self.model,
-            HEADER + "router-latency-ms": f"{self.latency_s * 1000:.3f}",
-            HEADER + "router-cost-usd": f"{self.cost_usd:.8f}",
+            HEADER + "model": d.model,
+            HEADER + "router-latency-ms": f"{d.latency_s * 1000:.3f}",
+            HEADER + "router-cost-usd": f"{d.cost_usd:.8f}",
         }
-        if self.confidence is not None:
-            out[HEADER + "confidence"] = f"{self.confidence:.4f}"
+        if d.confidence is not None:
+            out[HEADER + "confidence"] = f"{d.confidence:.4f}"
         if self.router is not None:
             out[HEADER + "cache"] = "hit" if self.cache_hit else "miss"
-            out[HEADER + "fallback"] = "true" if self.fallback else "false"
+            out[HEADER + "fallback"] = "true" if d.fallback else "false"
         if self.knob is not None:
             out[HEADER + "cost-threshold"] = f"{self.knob:g}"
         return out
+
+    def answered(self, result: ChatResult[Any], upstream_s: float) -> RoutedResponse:
+        """The gateway's response for the answer to this request: its usage and costs (the
+        router's included) computed as for the notebooks."""
+        d = self.decision
+        router = self.router or "none"
+        return routed_response(result, d.model, router, d, d.cost_usd, d.latency_s + upstream_s)
 
 
 @dataclass(frozen=True)
@@ -220,8 +248,7 @@ def _positive_int(body: dict[str, Any], name: str) -> int | None:
 # -- responses ---------------------------------------------------------------------------------
 
 
-def usage_body(result: ChatResult[Any]) -> dict[str, Any]:
-    usage = result.usage
+def usage_body(usage: Usage) -> dict[str, Any]:
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
@@ -232,8 +259,10 @@ def usage_body(result: ChatResult[Any]) -> dict[str, Any]:
 
 
 def completion_body(
-    result: ChatResult[Any], routing: Routing, upstream_s: float, backend: str
+    response: RoutedResponse, routing: Routing, upstream_s: float, finish_reason: str | None
 ) -> dict[str, Any]:
+    """The chat completion for an answered request: ``response`` (the gateway's answer, its
+    usage and costs) and ``routing`` in a ``routerlab`` field."""
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -242,24 +271,31 @@ def completion_body(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": result.text, "refusal": None},
+                "message": {"role": "assistant", "content": response.answer, "refusal": None},
                 "logprobs": None,
-                "finish_reason": result.finish_reason or "stop",
+                "finish_reason": finish_reason or "stop",
             }
         ],
-        "usage": usage_body(result),
+        "usage": usage_body(response.usage),
         "system_fingerprint": None,
         "routerlab": {
             **routing.fields(),
-            "upstream_latency_ms": round(upstream_s * 1000, 3),
-            "upstream_cost_usd": result.cost_usd,
-            "cost_usd": result.cost_usd + routing.cost_usd,
+            **answer_fields(response, upstream_s),
             # a response-cache hit pays 0 upstream; list_cost_usd is what the answer cost to make
-            "cached": result.cached,
-            "list_cost_usd": result.list_price_usd,
-            "backend": backend,
-            "stand_in": result.stand_in,
+            "cached": response.cached,
+            "list_cost_usd": response.list_cost_usd,
+            "backend": backend_name(response.backend),
+            "stand_in": response.stand_in,
         },
+    }
+
+
+def answer_fields(response: RoutedResponse | None, upstream_s: float) -> dict[str, Any]:
+    """Upstream latency and costs for the ``routerlab`` field (costs None: not reported)."""
+    return {
+        "upstream_latency_ms": round(upstream_s * 1000, 3),
+        "upstream_cost_usd": response.answer_cost_usd if response else None,
+        "cost_usd": response.cost_usd if response else None,
     }
 
 

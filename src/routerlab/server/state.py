@@ -1,42 +1,42 @@
 """The gateway's state and its work between the HTTP layer and the upstream.
 
 Resolving ``model`` (pool model or ``router-<name>[-<knob>]``), routing with the decision cache and
-micro-batching, the cost knob through the shared :func:`~routerlab.routers.base.choose_model`,
-upstream retries, and the counters ``/health`` shows.
+micro-batching, the cost knob and context windows through the shared
+:func:`~routerlab.gateway.fit_decision`, answering through the shared
+:class:`~routerlab.gateway.Gateway` (capability parameters, the retry policy of
+:mod:`routerlab.retry`) with its failures turned into HTTP errors, and the counters ``/health``
+shows.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 import time
-import traceback
-import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from routerlab.errors import ConfigError, LLMError, RouterlabError
+from routerlab.gateway import Gateway, KnobNotApplicable, fit_decision
 from routerlab.llm.base import ChatClient
 from routerlab.pool import Pool
 from routerlab.redact import backend_name, redact_urls
 from routerlab.request import RouteRequest
-from routerlab.routers.base import Decision, Router, choose_model, model_within
+from routerlab.retry import RetryPolicy
+from routerlab.routers.base import Decision, Router
 from routerlab.server.batching import MicroBatcher, has_batched_inference
 from routerlab.server.cache import DecisionCache, decision_key
 from routerlab.server.config import ROUTER_PREFIX, ServerConfig
+from routerlab.server.errors import internal_error, upstream_error
 from routerlab.server.protocol import APIError, Routing, Target
 from routerlab.server.upstream import ParsedMessages
 
 log = logging.getLogger("routerlab.server")
 
-# Only these failures are worth another upstream attempt: the same request may succeed later.
-# Everything else (4xx, bad input, refusals, invalid output) would fail the same way again.
-TRANSIENT_KINDS = frozenset({"timeout", "connection", "rate_limit"})
-TRANSIENT_STATUS = frozenset({408, 409, 429})
 # Work on prompts longer than this runs in a worker thread, so the event loop keeps serving.
 OFFLOAD_CHARS = 50_000
 # A token is at least one UTF-8 byte, so it is at most 4 characters' worth: prompts this short
@@ -76,8 +76,21 @@ class GatewayState:
         self.requests: Counter[str] = Counter()  # by status code
         self.by_model: Counter[str] = Counter()
         self.started = time.time()
-        # Clients that can report a stream's usage and cost take an ``on_result`` callback.
-        self.stream_usage = "on_result" in inspect.signature(client.astream).parameters
+        # The answer path the notebooks use; retries only transient failures (routerlab.retry).
+        self.answers = Gateway(
+            pool,
+            client,
+            retry=RetryPolicy(
+                retries=config.retries,
+                backoff_s=config.retry_backoff_s,
+                timeout_s=config.upstream_timeout_s,
+            ),
+        )
+
+    @property
+    def stream_usage(self) -> bool:
+        """Whether the client reports a stream's usage and cost (an ``on_result`` callback)."""
+        return self.answers.stream_usage
 
     # -- model names ---------------------------------------------------------------------------
 
@@ -153,11 +166,11 @@ class GatewayState:
         """The decision for a request: cached, micro-batched or asked of the router.
 
         ``allowed`` (the models whose context window holds the prompt) restricts the choice; a
-        router's pick outside it is replaced through :func:`~routerlab.routers.base.model_within`.
+        router's pick outside it is replaced through :func:`~routerlab.gateway.fit_decision`.
         """
         if target.router is None:
             assert target.model is not None
-            return Routing(None, target.model, None, None, 0.0, 0.0, False, False, None)
+            return Routing(Decision(model=target.model, router="none"))
         name = target.router
         start = time.perf_counter()
         args = (name, parsed.prompt, temperature, parsed.attachments)
@@ -191,66 +204,37 @@ class GatewayState:
         waited: float,
         allowed: Collection[str] | None = None,
     ) -> Routing:
-        model, confidence = decision.model, decision.confidence
-        if target.knob is not None:
-            if decision.scores is None:
-                raise APIError(
-                    400,
-                    f"router {target.router!r} names a model without per-model scores, so a cost "
-                    f"knob does not apply; use model={ROUTER_PREFIX}{target.router}",
-                    param="model",
-                )
-            model = choose_model(decision.scores, self.pool, target.knob)
-            confidence = decision.scores.get(model, confidence)
-        if allowed is not None and model not in allowed:  # too small a window for the prompt
-            model = model_within(model, self.pool, allowed, decision.scores, target.knob or 0.0)
-            confidence = decision.scores.get(model) if decision.scores else None
-        return Routing(
-            router=target.router,
-            model=model,
-            confidence=confidence,
-            scores=decision.scores,
-            latency_s=waited,
-            cost_usd=0.0 if hit else decision.cost_usd,
-            cache_hit=hit,
-            fallback=decision.fallback,
-            knob=target.knob,
-        )
+        """The decision as served: the caller's knob and the windows applied, this request's
+        wait as its latency and, on a cache hit, nothing paid for it."""
+        try:
+            fitted = fit_decision(decision, self.pool, allowed, knob=target.knob)
+        except KnobNotApplicable:
+            raise APIError(
+                400,
+                f"router {target.router!r} names a model without per-model scores, so a cost "
+                f"knob does not apply; use model={ROUTER_PREFIX}{target.router}",
+                param="model",
+            ) from None
+        served = replace(fitted, latency_s=waited, cost_usd=0.0 if hit else decision.cost_usd)
+        return Routing(served, router=target.router, cache_hit=hit, knob=target.knob)
 
     # -- upstream ------------------------------------------------------------------------------
 
-    async def with_retries(self, call: Callable[[], Awaitable[Any]], model: str) -> Any:
-        """Run an upstream call; retry transient failures only (connection errors, timeouts,
-        408/409/429/5xx), then answer 502. The request's own faults are a 400 at once."""
-        attempts = self.config.retries + 1
-        for attempt in range(attempts):
-            try:
-                return await asyncio.wait_for(call(), self.config.upstream_timeout_s)
-            except ConfigError as exc:  # the client refused the request itself
-                raise APIError(400, self.public(str(exc))) from exc
-            except Exception as exc:
-                if _unencodable(exc):
-                    raise APIError(
-                        400,
-                        "The request holds text that cannot be encoded as UTF-8 (a lone "
-                        "surrogate?); send valid Unicode text.",
-                        param="messages",
-                        code="invalid_text",
-                    ) from exc
-                if not is_transient(exc):
-                    if isinstance(exc, LLMError):
-                        raise _upstream_rejection(exc, model, self.public(str(exc))) from exc
-                    raise  # not the upstream's answer: a bug, answered as a 500 with an id
-                if attempt + 1 == attempts:
-                    raise APIError(
-                        502,
-                        f"upstream call to {model!r} failed after {attempts} attempt(s): "
-                        f"{self.public(describe_error(exc))}",
-                        type="api_error",
-                        code="upstream_error",
-                    ) from exc
-                await asyncio.sleep(self.config.retry_backoff_s * 2**attempt)
-        raise AssertionError("unreachable")
+    @contextmanager
+    def upstream_errors(self, model: str) -> Iterator[None]:
+        """Around a call to the upstream (through :attr:`answers`): a failure leaves as the HTTP
+        error :meth:`http_error` makes of it."""
+        try:
+            yield
+        except Exception as exc:
+            error = self.http_error(exc, model)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def http_error(self, exc: Exception, model: str) -> Exception:
+        """What a failed upstream call answers (:func:`~routerlab.server.errors.upstream_error`)."""
+        return upstream_error(exc, model, self.answers.retry, self.public)
 
     def public(self, text: str) -> str:
         """``text`` fit for a client: the upstream named by its backend name, not its URL, and
@@ -307,72 +291,6 @@ def _response_cache_stats(client: ChatClient) -> dict[str, Any] | None:
     counts = stats()
     # Counts only: the cache file's path is an internal detail of the server machine.
     return {k: v for k, v in counts.items() if k != "path"} if counts else None
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether another attempt may succeed: connection errors, timeouts, 408/409/429 and 5xx."""
-    if isinstance(exc, LLMError):
-        if exc.kind in TRANSIENT_KINDS:
-            return True
-        return exc.status is not None and (exc.status in TRANSIENT_STATUS or exc.status >= 500)
-    if isinstance(exc, TimeoutError | OSError):  # asyncio timeouts, refused/reset sockets
-        return True
-    # httpx's (and httpx2's) transport errors, recognised without importing either
-    return any(c.__name__ in ("TransportError", "TimeoutException") for c in type(exc).__mro__)
-
-
-def _unencodable(exc: BaseException) -> bool:
-    """True when ``exc`` (or what it wraps) says the request's text cannot be encoded."""
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, UnicodeError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _upstream_rejection(exc: LLMError, model: str, message: str) -> APIError:
-    """A non-transient upstream error: the request's fault (4xx) -> 400, otherwise 502.
-
-    ``message`` is the error's client-safe text (:meth:`GatewayState.public`).
-    """
-    if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403):
-        return APIError(400, f"upstream rejected the request to {model!r}: {message}")
-    return APIError(
-        502,
-        f"upstream call to {model!r} failed: {message}",
-        type="api_error",
-        code="upstream_error",
-    )
-
-
-def describe_error(exc: BaseException) -> str:
-    """A one-line, credential-free description of an upstream failure."""
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RouterlabError) else str(exc)
-    return redact_urls(text)
-
-
-def new_request_id() -> str:
-    return f"req_{uuid.uuid4().hex[:24]}"
-
-
-def internal_error(
-    exc: BaseException, what: str = "internal error", *, code: str | None = None
-) -> APIError:
-    """A 500 that tells the client only a request id; the details go to the server log."""
-    request_id = new_request_id()
-    details = "".join(traceback.format_exception(exc))
-    log.error("%s (request id %s):\n%s", what, request_id, redact_urls(details).rstrip())
-    return APIError(
-        500,
-        f"internal error; request id {request_id}",
-        type="api_error",
-        code=code or "internal_error",
-    )
 
 
 def _count_tokens(texts: Sequence[str]) -> int:

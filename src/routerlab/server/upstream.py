@@ -1,8 +1,8 @@
 """What the gateway server needs from a chat request before it reaches the upstream model.
 
 Parsing and validating OpenAI-style messages (text, ``image_url`` and ``file`` parts) and the
-prompt a router sees. Capability checks and parameters are :mod:`routerlab.gateway`'s
-(``check_capability``, ``call_params``), applied by the app.
+prompt a router sees. Capability checks and parameters are the pool's and the gateway's
+(:func:`routerlab.gateway.check_capability`, :meth:`routerlab.pool.Pool.call_params`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,60 @@
+"""From a request and a chosen model to an API call, and from the call to a routed response.
+
+Modules: :mod:`~routerlab.gateway.files` (attachments: checks and content parts),
+:mod:`~routerlab.gateway.decisions` (a decision under a cost knob and context windows),
+:mod:`~routerlab.gateway.response` (:class:`RoutedResponse`), :mod:`~routerlab.gateway.answer`
+(:class:`Gateway`, the one answer path of notebooks, harness, CLI and HTTP server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from routerlab.gateway.answer import COUNT_OFFLOAD_CHARS, Gateway, make_request
+from routerlab.gateway.decisions import KnobNotApplicable, fit_decision
+from routerlab.gateway.files import (
+    ALLOWED_FILES,
+    DEFAULT_MAX_BYTES,
+    CapabilityError,
+    CheckedFile,
+    FileInputError,
+    FileUploader,
+    PdfMode,
+    check_capability,
+    check_files,
+    content_parts,
+    openai_file_uploader,
+)
+from routerlab.gateway.response import RoutedResponse, failed_response, routed_response
+from routerlab.pool import Pool
+
+__all__ = [
+    "ALLOWED_FILES",
+    "COUNT_OFFLOAD_CHARS",
+    "DEFAULT_MAX_BYTES",
+    "CapabilityError",
+    "CheckedFile",
+    "FileInputError",
+    "FileUploader",
+    "Gateway",
+    "KnobNotApplicable",
+    "PdfMode",
+    "RoutedResponse",
+    "call_params",
+    "check_capability",
+    "check_files",
+    "content_parts",
+    "failed_response",
+    "fit_decision",
+    "make_request",
+    "openai_file_uploader",
+    "routed_response",
+]
+
+
+def call_params(
+    pool: Pool, model: str, temperature: float | None, max_output_tokens: int | None
+) -> dict[str, Any]:
+    """Keyword arguments ``model`` accepts; the rule is
+    :meth:`Pool.call_params <routerlab.pool.Pool.call_params>` (this name stays for callers)."""
+    return pool.call_params(model, temperature, max_output_tokens)
