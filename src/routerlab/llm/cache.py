@@ -42,7 +42,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from routerlab.errors import ConfigError
-from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest, Message, as_request, canonical_json
 from routerlab.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
@@ -50,7 +51,9 @@ T = TypeVar("T", bound=BaseModel)
 CACHE_DIR_ENV = "ROUTERLAB_CACHE_DIR"
 NO_CACHE_ENV = "ROUTERLAB_NO_CACHE"
 DB_NAME = "responses.sqlite3"
-KEY_VERSION = 1  # bump when the key's payload changes: old entries then simply miss
+# Bump when the key's payload changes: old entries then simply miss. 2: the key hashes the
+# LLMRequest payload (the response schema as canonical JSON text, the class name no longer apart).
+KEY_VERSION = 2
 
 DEFAULT_TTL_S = 30 * 24 * 3600.0  # a month: model snapshots behind an alias change slowly
 DEFAULT_MAX_ENTRIES = 200_000
@@ -92,41 +95,22 @@ def is_cacheable(temperature: float | None) -> bool:
     return temperature is not None and float(temperature) == 0.0
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 def cache_key(
     backend: str,
-    model: str,
-    messages: Sequence[Message],
-    *,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    max_completion_tokens: int | None = None,
-    response_format: type[BaseModel] | None = None,
-    extra: dict[str, Any] | None = None,
+    request: LLMRequest | str,
+    messages: Sequence[Message] | None = None,
+    **params: Any,
 ) -> str:
-    """sha256 hex digest of everything that shapes a deterministic answer, backend included."""
+    """sha256 hex digest of everything that shapes a deterministic answer, backend included.
+
+    ``request`` is an :class:`LLMRequest`, or the keyword form (model, messages, fields).
+    """
     payload = {
         "v": KEY_VERSION,
         "backend": backend,
-        "model": model,
-        "messages": list(messages),
-        "temperature": None if temperature is None else float(temperature),
-        "max_tokens": max_tokens,
-        "max_completion_tokens": max_completion_tokens,
-        "response_format": (
-            None
-            if response_format is None
-            else {
-                "name": response_format.__name__,
-                "schema": response_format.model_json_schema(),
-            }
-        ),
-        "extra": extra or {},
+        **as_request(request, messages, **params).payload(),
     }
-    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -409,99 +393,36 @@ class CachingClient(ChatClient):
                 stacklevel=3,
             )
 
-    async def acomplete(
-        self,
-        model: str,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        max_completion_tokens: int | None = None,
-        response_format: type[T] | None = None,
-        extra: dict[str, Any] | None = None,
-        cacheable: bool | None = None,
-    ) -> ChatResult[T]:
-        """As :meth:`ChatClient.acomplete`; ``cacheable`` (the caller's wish) decides caching."""
-        self._validate(model, messages, temperature)
-        return await self._cached(
-            model,
-            list(messages),
-            cacheable=is_cacheable(temperature) if cacheable is None else cacheable,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra or {},
-        )
-
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        return await self._cached(
-            model,
-            messages,
-            cacheable=is_cacheable(temperature),
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra,
-        )
-
-    async def _cached(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        cacheable: bool,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        kwargs: dict[str, Any] = {
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "max_completion_tokens": max_completion_tokens,
-            "response_format": response_format,
-            "extra": extra,
-        }
+    async def _asend(self, request: LLMRequest, cacheable: bool | None) -> ChatResult[Any]:
+        """``cacheable`` (the caller's wish) decides caching; None: the request's temperature."""
+        if cacheable is None:
+            cacheable = is_cacheable(request.temperature)
         if not cacheable:
             self._count(uncacheable=1)
-            result: ChatResult[T] = await self.inner.acomplete(model, messages, **kwargs)
-            return result
+            return await self.inner.asend(request, cacheable=False)
 
         # Hashing the canonical JSON of a multi-megabyte conversation and SQLite's I/O (which
         # may wait on another writer's lock) run in a worker thread, never on the event loop
         # that also serves other requests (the gateway).
         def lookup() -> tuple[str, dict[str, Any] | None]:
-            key = cache_key(self.inner.backend, model, messages, **kwargs)
+            key = cache_key(self.inner.backend, request)
             return key, self.cache.get(key)
 
         try:
             key, value = await asyncio.to_thread(lookup)
         except (sqlite3.Error, OSError) as exc:
             self._problem(exc)
-            key, value = cache_key(self.inner.backend, model, messages, **kwargs), None
+            key, value = cache_key(self.inner.backend, request), None
         if value is not None:
             try:
-                hit: ChatResult[T] = _deserialize(value, response_format)
+                hit = _deserialize(value, request.response_format)
             except (KeyError, TypeError, ValueError, ValidationError):
                 pass  # an entry this version cannot read: ask again and overwrite it
             else:
                 self._count(hits=1, saved_usd=hit.list_price_usd)
                 return hit
         self._count(misses=1)
-        result = await self.inner.acomplete(model, messages, **kwargs)
+        result = await self.inner.asend(request, cacheable=True)
         try:
             await asyncio.to_thread(self.cache.put, key, _serialize(result))
             self._count(writes=1)
@@ -509,17 +430,18 @@ class CachingClient(ChatClient):
             self._problem(exc)
         return result
 
-    async def astream(
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        return await self._asend(request, None)
+
+    async def _astream(
         self,
-        model: str,
-        messages: Sequence[Message],
-        *,
-        on_result: Callable[[ChatResult[Any]], None] | None = None,
-        **kwargs: Any,
+        request: LLMRequest,
+        on_result: Callable[[ChatResult[Any]], None] | None,
+        cacheable: bool | None,
     ) -> AsyncIterator[str]:
         """Streams are not cached: passed to the wrapped client as they are."""
         self._count(uncacheable=1)
-        async for delta in self.inner.astream(model, messages, on_result=on_result, **kwargs):
+        async for delta in self.inner._astream(request, on_result, cacheable):
             yield delta
 
     async def aclose(self) -> None:
