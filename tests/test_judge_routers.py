@@ -10,6 +10,7 @@ import pytest
 
 from routerlab.errors import ConfigError, LLMError
 from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.request import RouteRequest
 from routerlab.routers import make_router, router_names
 from routerlab.routers.judge import CompactJudgeRouter, VerboseJudgeRouter, default_fallback
@@ -34,7 +35,8 @@ class ScriptedClient(ChatClient):
         self.delay = delay
         self.calls: list[dict[str, Any]] = []
 
-    async def _acomplete(self, model, messages, **kwargs: Any) -> ChatResult[Any]:
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        model, messages, kwargs = request.model, request.message_list(), request.params()
         self.calls.append({"model": model, "messages": messages, **kwargs})
         await asyncio.sleep(self.delay)
         reply = self.reply(messages) if callable(self.reply) else self.reply

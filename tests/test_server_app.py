@@ -18,6 +18,7 @@ import uvicorn
 
 from routerlab.errors import LLMError, RouterlabError
 from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, make_router
 from routerlab.server import ServerConfig, create_app
@@ -43,7 +44,8 @@ class FakeClient(ChatClient):
             self.fail -= 1
             raise LLMError("upstream is down", kind="api_error", status=self.status)
 
-    async def _acomplete(self, model, messages, **kwargs) -> ChatResult[Any]:
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        model, messages, kwargs = request.model, request.message_list(), request.params()
         self.calls.append({"model": model, "messages": messages, **kwargs})
         self._maybe_fail()
         usage = Usage(prompt_tokens=12, completion_tokens=3)
