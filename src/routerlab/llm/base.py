@@ -20,7 +20,7 @@ from routerlab.pool import Pool
 from routerlab.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
-__all__ = ["ChatClient", "ChatResult", "ClientSettings", "LLMRequest", "Message"]
+__all__ = ["ChatClient", "ChatResult", "ClientSettings", "LLMRequest", "Message", "OnResult"]
 
 
 @dataclass
@@ -52,6 +52,10 @@ class ChatResult(Generic[T]):
     def list_price_usd(self) -> float:
         """What the call costs at list price, whether paid now or served from the cache."""
         return self.cost_usd if self.list_cost_usd is None else self.list_cost_usd
+
+
+# Receives the whole result once a stream has ended (usage, cost, latency).
+OnResult = Callable[[ChatResult[Any]], None] | None
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ class ChatClient(ABC):
         model: str,
         messages: Sequence[Message],
         *,
-        on_result: Callable[[ChatResult[Any]], None] | None = None,
+        on_result: OnResult = None,
         cacheable: bool | None = None,
         **params: Any,
     ) -> AsyncIterator[str]:
@@ -141,16 +145,23 @@ class ChatClient(ABC):
             yield delta
 
     async def _astream(
-        self,
-        request: LLMRequest,
-        on_result: Callable[[ChatResult[Any]], None] | None,
-        cacheable: bool | None,
+        self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
     ) -> AsyncIterator[str]:
         """Backends without native streaming yield the whole answer as one delta."""
         result = await self._asend(request, cacheable)
         if on_result is not None:
             on_result(result)
         yield result.text
+
+    def _priced(
+        self, model: str, text: str, usage: Usage, latency_s: float, **fields: Any
+    ) -> ChatResult[Any]:
+        """A result of this backend for ``model``; ``cost_usd`` defaults to the pool's price of
+        ``usage``; ``fields`` are the other :class:`ChatResult` fields."""
+        fields.setdefault("cost_usd", self.pool.cost(model, usage))
+        return ChatResult(
+            text=text, model=model, backend=self.backend, usage=usage, latency_s=latency_s, **fields
+        )
 
     def cache_stats(self) -> dict[str, Any] | None:
         """Response-cache counts (hits, misses, ...), or None when this client has no cache."""

@@ -34,7 +34,7 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from routerlab.errors import ConfigError
-from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.base import ChatClient, ChatResult, OnResult
 from routerlab.llm.request import LLMRequest, Message, as_request, canonical_json
 from routerlab.usage import Usage
 
@@ -434,10 +434,7 @@ class CachingClient(ChatClient):
         return await self._asend(request, None)
 
     async def _astream(
-        self,
-        request: LLMRequest,
-        on_result: Callable[[ChatResult[Any]], None] | None,
-        cacheable: bool | None,
+        self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
     ) -> AsyncIterator[str]:
         """Streams are not cached: passed to the wrapped client as they are."""
         self._count(uncacheable=1)

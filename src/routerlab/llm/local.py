@@ -217,13 +217,12 @@ class LocalClient(ChatClient):
             text, usage, finish, parsed = await asyncio.to_thread(
                 self._generate_structured, chat, temperature, limit, seed, response_format
             )
-        return ChatResult(
-            text=text,
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=time.perf_counter() - start,
-            cost_usd=self.pool.cost(model, usage),
+        latency = time.perf_counter() - start
+        return self._priced(
+            model,
+            text,
+            usage,
+            latency,
             parsed=parsed,
             finish_reason=finish,
             stand_in=True,

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult, ClientSettings
+from routerlab.llm.base import ChatClient, ChatResult, ClientSettings, OnResult
 from routerlab.llm.request import LLMRequest
 from routerlab.pool import Pool
 from routerlab.redact import redact_urls
@@ -180,13 +180,11 @@ class OpenAIClient(ChatClient):
                 kind="invalid_output",
             )
         usage = Usage.from_openai(completion.usage)
-        return ChatResult(
-            text=message.content or "",
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=latency,
-            cost_usd=self.pool.cost(model, usage),
+        return self._priced(
+            model,
+            message.content or "",
+            usage,
+            latency,
             parsed=parsed,
             finish_reason=choice.finish_reason,
             stand_in=False,
@@ -194,10 +192,7 @@ class OpenAIClient(ChatClient):
         )
 
     async def _astream(
-        self,
-        request: LLMRequest,
-        on_result: Callable[[ChatResult[Any]], None] | None,
-        cacheable: bool | None,
+        self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
     ) -> AsyncIterator[str]:
         """Yield text deltas as the server streams them (``stream=True``).
 
@@ -242,16 +237,9 @@ class OpenAIClient(ChatClient):
             raise _map_error(exc, where) from exc
         if on_result is not None:
             usage = Usage.from_openai(usage_data)
+            latency = time.perf_counter() - start
             on_result(
-                ChatResult(
-                    text="".join(parts),
-                    model=model,
-                    backend=self.backend,
-                    usage=usage,
-                    latency_s=time.perf_counter() - start,
-                    cost_usd=self.pool.cost(model, usage),
-                    finish_reason=finish_reason,
-                )
+                self._priced(model, "".join(parts), usage, latency, finish_reason=finish_reason)
             )
 
     async def aclose(self) -> None:

@@ -162,12 +162,11 @@ class ReplayClient(ChatClient):
                 ) from exc
         usage = Usage(**record.get("usage", {}))
         cost = record.get("cost_usd")
-        return ChatResult(
-            text=str(record.get("text", "")),
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=time.perf_counter() - start,
+        return self._priced(
+            model,
+            str(record.get("text", "")),
+            usage,
+            time.perf_counter() - start,
             cost_usd=float(cost) if cost is not None else self.pool.cost(model, usage),
             parsed=parsed,
             finish_reason=record.get("finish_reason"),
