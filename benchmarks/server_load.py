@@ -65,6 +65,7 @@ def prompt(i: int) -> str:
 def build_app(upstream_s: float, model_dir: str | None, options: dict[str, Any], dtype: str) -> Any:
     """The gateway with a sleeping upstream stub and (optionally) the classifier router."""
     from routerlab.llm.base import ChatClient, ChatResult
+    from routerlab.llm.request import LLMRequest
     from routerlab.pool import load_pool
     from routerlab.routers.base import Router, make_router
     from routerlab.server import ServerConfig, create_app
@@ -73,11 +74,11 @@ def build_app(upstream_s: float, model_dir: str | None, options: dict[str, Any],
     class SleepClient(ChatClient):
         backend = "stub (sleeps)"
 
-        async def _acomplete(self, model: str, messages: Any, **kwargs: Any) -> ChatResult[Any]:
+        async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
             await asyncio.sleep(upstream_s)
             usage = Usage(prompt_tokens=20, completion_tokens=5)
             return ChatResult(
-                "ok", model, self.backend, usage, upstream_s, 0.0, finish_reason="stop"
+                "ok", request.model, self.backend, usage, upstream_s, 0.0, finish_reason="stop"
             )
 
     pool = load_pool()

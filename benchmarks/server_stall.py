@@ -135,6 +135,7 @@ def big_prompt(megabytes: float, seed: int) -> str:
 def build_app(judge_s: float, upstream_s: float) -> Any:
     """The gateway with router-compact whose judge (and upstream) is a sleeping stub."""
     from routerlab.llm.base import ChatClient, ChatResult
+    from routerlab.llm.request import LLMRequest
     from routerlab.pool import load_pool
     from routerlab.server import ServerConfig, create_app
     from routerlab.usage import Usage
@@ -145,9 +146,8 @@ def build_app(judge_s: float, upstream_s: float) -> Any:
 
         backend = "stub (sleeps)"
 
-        async def _acomplete(
-            self, model: str, messages: Any, *, response_format: Any = None, **kwargs: Any
-        ) -> ChatResult[Any]:
+        async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+            model, response_format = request.model, request.response_format
             usage = Usage(prompt_tokens=20, completion_tokens=5)
             if response_format is not None:
                 await asyncio.sleep(judge_s)

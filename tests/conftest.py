@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Each test leaves the router registry as it found it (routers registered inside a test go).
+pytest_plugins = ["routerlab.testing.pytest_plugin"]
+
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("ROUTERLAB_DATA_MIRROR", str(REPO.parent / "shared" / "data"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -20,9 +20,10 @@ from routerlab.budget import (
 )
 from routerlab.errors import ConfigError
 from routerlab.harness import load_questions, mmlu_gateway, run_harness
-from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.llm.cache import CachingClient, ResponseCache
+from routerlab.llm.request import LLMRequest
 from routerlab.routers.judge import CompactJudgeRouter
+from routerlab.testing import ScriptedChatClient
 from routerlab.usage import Usage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "labeling"
@@ -30,33 +31,21 @@ sys.path.insert(0, str(FIXTURES))
 from fake_judge import FakeJudge  # noqa: E402
 
 
-class Upstream(ChatClient):
+def paid_upstream(
+    pool: Any, gold: dict[str, str], usage: Usage | None = None
+) -> ScriptedChatClient:
     """A paid live backend: the judge picks by subject, answers are the gold letter.
 
     ``usage`` is what every call reports, so a test can make calls dearer than estimated.
     """
 
-    backend = "openai"
-    stand_in = False
+    def reply(request: LLMRequest) -> str | dict[str, str]:
+        prompt = request.messages[-1]["content"]
+        if request.response_format is not None:
+            return {"model": "gpt-4.1-nano" if "marketing" in prompt else "o4-mini"}
+        return f"{gold[prompt]}."
 
-    def __init__(self, pool: Any, gold: dict[str, str], usage: Usage | None = None) -> None:
-        super().__init__(pool)
-        self.gold = gold
-        self.usage = usage or Usage(100, 2)
-        self.calls = 0
-
-    async def _acomplete(self, model, messages, **kwargs: Any) -> ChatResult[Any]:
-        self.calls += 1
-        prompt = messages[-1]["content"]
-        parsed = None
-        if kwargs.get("response_format") is not None:
-            pick = "gpt-4.1-nano" if "marketing" in prompt else "o4-mini"
-            text = json.dumps({"model": pick})
-            parsed = kwargs["response_format"].model_validate_json(text)
-        else:
-            text = f"{self.gold[prompt]}."
-        cost = self.pool.cost(model, self.usage)
-        return ChatResult(text, model, self.backend, self.usage, 0.01, cost, parsed)
+    return ScriptedChatClient(reply, pool=pool, backend="openai", usage=usage or Usage(100, 2))
 
 
 @pytest.fixture
@@ -96,7 +85,7 @@ def test_spend_cap_reserves_and_settles():
 
 
 def test_harness_estimate_counts_real_prompts(pool, gold, questions):
-    est = estimate_harness_cost(gateway(pool, Upstream(pool, gold)), questions)
+    est = estimate_harness_cost(gateway(pool, paid_upstream(pool, gold)), questions)
     table = est.table.set_index("component")
     assert list(table.index) == ["judge", "routed answer (dearest model)", "fixed answer"]
     assert (table["calls"] == len(questions)).all()
@@ -107,7 +96,7 @@ def test_harness_estimate_counts_real_prompts(pool, gold, questions):
     assert est.total_usd == pytest.approx(sum(est.per_question_usd.values()))
     # longer prompts cost more: the counts are of the actual text
     longer = questions.assign(prompt=questions["prompt"] + " Think about it carefully." * 20)
-    assert estimate_harness_cost(gateway(pool, Upstream(pool, gold)), longer).total_usd > (
+    assert estimate_harness_cost(gateway(pool, paid_upstream(pool, gold)), longer).total_usd > (
         est.total_usd
     )
     text = est.describe()
@@ -115,25 +104,25 @@ def test_harness_estimate_counts_real_prompts(pool, gold, questions):
 
 
 def test_harness_refuses_a_run_estimated_above_the_cap(pool, gold, questions, capsys):
-    client = Upstream(pool, gold)
+    client = paid_upstream(pool, gold)
     gw = gateway(pool, client)
     estimate = estimate_harness_cost(gw, questions, temperature=0).total_usd
     with pytest.raises(BudgetExceeded, match="above the cap"):
         run_harness(gw, questions, max_cost_usd=estimate / 2, progress=False, temperature=0)
-    assert client.calls == 0
+    assert len(client.calls) == 0
     assert "estimated cost of the MMLU harness" in capsys.readouterr().out
 
 
 def test_harness_reads_the_cap_from_the_environment(pool, gold, questions, monkeypatch):
     monkeypatch.setenv("MAX_COST_USD", "0.000001")
-    client = Upstream(pool, gold)
+    client = paid_upstream(pool, gold)
     with pytest.raises(BudgetExceeded):
         run_harness(gateway(pool, client), questions, progress=False)
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 def test_a_stand_in_is_not_refused(pool, gold, questions, capsys):
-    client = Upstream(pool, gold)
+    client = paid_upstream(pool, gold)
     client.stand_in = True
     result = run_harness(gateway(pool, client), questions, max_cost_usd=1e-9, progress=False)
     assert len(result.table) == len(questions) and result.stopped == "complete"
@@ -144,7 +133,7 @@ def test_a_stand_in_is_not_refused(pool, gold, questions, capsys):
 
 def test_a_live_run_prints_its_estimate_without_a_cap(pool, gold, questions, capsys, monkeypatch):
     monkeypatch.delenv("MAX_COST_USD", raising=False)
-    gw = gateway(pool, Upstream(pool, gold))
+    gw = gateway(pool, paid_upstream(pool, gold))
     estimate = estimate_harness_cost(gw, questions)
     result = run_harness(gw, questions, progress=False)
     assert result.stopped == "complete" and len(result.table) == len(questions)
@@ -155,7 +144,7 @@ def test_a_live_run_prints_its_estimate_without_a_cap(pool, gold, questions, cap
 def test_harness_stops_at_the_cap_and_resumes(pool, gold, questions, tmp_path):
     ckpt = tmp_path / "run.jsonl"
     # every call reports 50,000 prompt tokens: far dearer than the estimate
-    client = Upstream(pool, gold, usage=Usage(50_000, 2))
+    client = paid_upstream(pool, gold, usage=Usage(50_000, 2))
     gw = gateway(pool, client)
     cap = estimate_harness_cost(gw, questions).total_usd * 1.01  # passes the pre-run guard
     first = run_harness(
@@ -166,22 +155,22 @@ def test_harness_stops_at_the_cap_and_resumes(pool, gold, questions, tmp_path):
     assert "partial" in first.summary()["note"].iloc[0]
     done = [json.loads(line)["qid"] for line in ckpt.read_text().splitlines()]
     assert sorted(done) == sorted(first.table["qid"])
-    calls_before = client.calls
+    calls_before = len(client.calls)
     rest = run_harness(gw, questions, checkpoint=ckpt, concurrency=1, progress=False)
     assert rest.stopped == "complete" and list(rest.table["qid"]) == list(questions["qid"])
     missing = len(questions) - len(first.table)
-    assert client.calls - calls_before == 3 * missing  # judge + routed + fixed, missing only
+    assert len(client.calls) - calls_before == 3 * missing  # judge + routed + fixed, missing only
 
 
 def test_second_identical_harness_run_is_served_from_the_cache(pool, gold, questions, tmp_path):
-    upstream = Upstream(pool, gold)
+    upstream = paid_upstream(pool, gold)
     client = CachingClient(upstream, ResponseCache(tmp_path / "c.sqlite3"))
     first = run_harness(gateway(pool, client), questions, temperature=0, progress=False)
-    calls = upstream.calls
+    calls = len(upstream.calls)
     assert calls == 3 * len(questions) and not first.table["router_cached"].any()
     second_client = CachingClient(upstream, ResponseCache(tmp_path / "c.sqlite3"))
     second = run_harness(gateway(pool, second_client), questions, temperature=0, progress=False)
-    assert upstream.calls == calls  # 0 upstream calls
+    assert len(upstream.calls) == calls  # 0 upstream calls
     t1, t2 = first.table, second.table
     assert (
         t2["router_cached"].all() and t2["fixed_cached"].all() and t2["router_judge_cached"].all()
@@ -200,14 +189,14 @@ def test_second_identical_harness_run_is_served_from_the_cache(pool, gold, quest
 
 
 def test_sampled_harness_answers_still_go_upstream(pool, gold, questions, tmp_path):
-    upstream = Upstream(pool, gold)
+    upstream = paid_upstream(pool, gold)
     for _ in range(2):
         client = CachingClient(upstream, ResponseCache(tmp_path / "c.sqlite3"))
         run_harness(gateway(pool, client), questions, temperature=0.2, progress=False)
     # Rerun: the judge (temperature 0) comes from the cache; every answer asked at 0.2 is asked
     # again, o4-mini's included (it is sent no temperature, but the caller asked for sampling).
     n = len(questions)
-    assert upstream.calls == 3 * n + 2 * n
+    assert len(upstream.calls) == 3 * n + 2 * n
 
 
 # -- labeling ----------------------------------------------------------------------------------
@@ -235,10 +224,10 @@ def test_second_identical_labeling_run_is_served_from_the_cache(pool, tmp_path):
     db = tmp_path / "c.sqlite3"
     first = label_prompts(PROMPTS, CachingClient(judge, ResponseCache(db)), tmp_path / "a.jsonl",
                           config=cfg, progress=False)  # fmt: skip
-    n = sum(judge.calls.values())
+    n = sum(judge.per_prompt.values())
     second = label_prompts(PROMPTS, CachingClient(judge, ResponseCache(db)), tmp_path / "b.jsonl",
                            config=cfg, progress=False)  # fmt: skip
-    assert sum(judge.calls.values()) == n == len(PROMPTS)
+    assert sum(judge.per_prompt.values()) == n == len(PROMPTS)
     assert list(second.labels["label"]) == list(first.labels["label"])
     assert second.labels["cached"].all() and not first.labels["cached"].any()
     assert second.spent_usd == 0 and second.list_cost_usd == pytest.approx(first.spent_usd)
@@ -262,7 +251,7 @@ def test_label_cli_refuses_above_max_cost(pool, tmp_path, monkeypatch, capsys):
     assert main(_label_args(tmp_path, "--max-cost", "0.000001")) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "above the cap" in err[0]
-    assert not judges[0].calls and not (tmp_path / "labels.csv").exists()
+    assert not judges[0].per_prompt and not (tmp_path / "labels.csv").exists()
     monkeypatch.setenv("MAX_COST_USD", "0.000001")
     assert main(_label_args(tmp_path)) == 2
     monkeypatch.setenv("MAX_COST_USD", "5")
@@ -398,11 +387,11 @@ def test_checkpoint_path_changes_with_each_setting(tmp_path):
 def test_batch_price_is_the_pools_discount_of_the_list_estimate(pool, gold, questions):
     from routerlab.budget import at_batch_price, estimate_judge_cost
 
-    est = estimate_harness_cost(gateway(pool, Upstream(pool, gold)), questions)
+    est = estimate_harness_cost(gateway(pool, paid_upstream(pool, gold)), questions)
     batch = at_batch_price(est, pool)
     assert batch.total_usd == pytest.approx(est.total_usd * pool.batch_discount)
     assert batch.calls == est.calls and "Batch" in batch.describe()
-    router = CompactJudgeRouter(pool, Upstream(pool, gold), temperature=0)
+    router = CompactJudgeRouter(pool, paid_upstream(pool, gold), temperature=0)
     judge = estimate_judge_cost(router, questions["prompt"], pool)
     # the harness's judge row counts the same prompts the same way
     assert judge.total_usd == pytest.approx(

@@ -72,7 +72,8 @@ def test_every_plot_returns_a_figure() -> None:
 def test_save_per_subject_picks_a_learned_router(tmp_path):
     from types import SimpleNamespace
 
-    from routerlab.evaluation.report import best_learned_router
+    from routerlab.evaluation.report import best_learned_router, save_per_subject
+    from routerlab.testing import make_outcome_table
 
     def fake(*names):
         return SimpleNamespace(results=[SimpleNamespace(name=n) for n in names])
@@ -80,3 +81,26 @@ def test_save_per_subject_picks_a_learned_router(tmp_path):
     assert best_learned_router(fake("random", "length", "indomain")) == "indomain"
     assert best_learned_router(fake("random", "length")) == "length"
     assert best_learned_router(fake("random", "always-weak")) is None
+
+    table = make_outcome_table(120, ("weak", "strong"), seed=3, subjects=("a", "b", "c"))
+    prices = {"weak": ModelPrice(0.2, 0.2), "strong": ModelPrice(20.0, 20.0)}
+
+    def evaluate(routers):
+        return run_evaluation(
+            table, routers, train_rows=40, indomain_features=["subject", "length"],
+            random_seeds=[0], prices=prices,
+        )  # fmt: skip
+
+    learned = evaluate(["always-weak", "random", "length", "indomain"])
+    figure, subjects = save_per_subject(learned, tmp_path / "out")
+    assert isinstance(figure, Figure) and subjects is not None
+    assert set(subjects["router"]) == {"indomain"}  # preferred over length
+    assert sorted(subjects["subject"]) == ["a", "b", "c"]
+    assert subjects["n"].sum() == len(learned.test_table.frame)
+    saved = pd.read_csv(tmp_path / "out" / "per_subject.csv")
+    assert saved["subject"].tolist() == subjects["subject"].tolist()
+    assert (tmp_path / "out" / "per_subject.png").stat().st_size > 0
+
+    none = evaluate(["always-weak", "random"])
+    assert save_per_subject(none, tmp_path / "none") == (None, None)
+    assert not (tmp_path / "none").exists()

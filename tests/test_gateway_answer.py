@@ -12,33 +12,27 @@ import pytest
 
 from routerlab.errors import LLMError
 from routerlab.gateway import Gateway, KnobNotApplicable, fit_decision
-from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.retry import RetryPolicy
 from routerlab.routers.base import Decision
 from routerlab.server import ServerConfig, create_app
 from routerlab.server.protocol import HEADER, Routing
+from routerlab.testing import ScriptedChatClient
 from routerlab.usage import Usage
 
 TOKEN = "answer-path-token"
 
 
-class ScriptedClient(ChatClient):
-    """Raises the scripted errors in turn, then answers; records every call's keywords."""
+def ScriptedClient(pool: Any, *errors: Exception) -> ScriptedChatClient:
+    """Raises the scripted errors in turn, then answers (usage 1000 + 100 tokens, priced)."""
+    pending = list(errors)
 
-    backend = "scripted"
+    def reply(request: LLMRequest) -> Any:
+        return pending.pop(0) if pending else "answer"
 
-    def __init__(self, pool: Any, *errors: Exception) -> None:
-        super().__init__(pool)
-        self.errors = list(errors)
-        self.calls: list[dict[str, Any]] = []
-
-    async def _acomplete(self, model, messages, **kwargs) -> ChatResult[Any]:
-        self.calls.append({"model": model, **kwargs})
-        if self.errors:
-            raise self.errors.pop(0)
-        usage = Usage(prompt_tokens=1000, completion_tokens=100)
-        cost = self.pool.cost(model, usage)
-        return ChatResult("answer", model, self.backend, usage, 0.0, cost, finish_reason="stop")
+    return ScriptedChatClient(
+        reply, pool=pool, backend="scripted", usage=Usage(prompt_tokens=1000, completion_tokens=100)
+    )
 
 
 def down() -> LLMError:
@@ -55,7 +49,7 @@ def test_gateway_retries_transient_failures_under_its_policy(pool):
     assert response.ok and response.answer == "answer"
     assert len(client.calls) == 3
     # the pool's capability rules: no temperature for a reasoning model
-    assert client.calls[-1]["temperature"] is None
+    assert client.calls[-1].temperature is None
 
 
 def test_gateway_default_is_one_attempt_and_a_batch_records_the_failure(pool):
@@ -123,8 +117,8 @@ def test_server_answers_through_the_gateway_call(pool, monkeypatch):
     assert seen == [{"model": "o4-mini", **asked}]
     assert len(client.calls) == 2  # the 503 retried by the shared policy (server: retries=1)
     sent = client.calls[-1]
-    assert sent["temperature"] is None and sent["max_completion_tokens"] == 50
-    assert sent["extra"] == {"seed": 3}
+    assert sent.temperature is None and sent.max_completion_tokens == 50
+    assert dict(sent.extra) == {"seed": 3}
     routerlab = reply.json()["routerlab"]
     usage = Usage(prompt_tokens=1000, completion_tokens=100)
     assert routerlab["upstream_cost_usd"] == pytest.approx(pool.cost("o4-mini", usage))

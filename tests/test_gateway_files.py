@@ -11,6 +11,7 @@ import pytest
 from routerlab.errors import ConfigError
 from routerlab.gateway import CapabilityError, FileInputError, Gateway, call_params, check_files
 from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.pool import ModelSpec, Pool
 from routerlab.request import RouteRequest
 from routerlab.routers.baselines import FixedRouter
@@ -26,7 +27,8 @@ class CountingClient(ChatClient):
         super().__init__(pool)
         self.calls: list[tuple[str, Any, dict[str, Any]]] = []
 
-    async def _acomplete(self, model, messages, **kwargs: Any) -> ChatResult[Any]:
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        model, messages, kwargs = request.model, request.message_list(), request.params()
         self.calls.append((model, messages, kwargs))
         return ChatResult("ok", model, self.backend, Usage(5, 1), 0.01, 0.0)
 

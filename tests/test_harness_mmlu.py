@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from typing import Any
 
 import pytest
 
@@ -18,9 +16,9 @@ from routerlab.harness import (
     load_questions,
     run_harness,
 )
-from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.routers.judge import CompactJudgeRouter
-from routerlab.usage import Usage
+from routerlab.testing import ScriptedChatClient
 
 
 @pytest.mark.parametrize(
@@ -64,36 +62,18 @@ def test_load_questions_defaults_are_the_studys(mirror):
         load_questions(sample_size=0)
 
 
-class MMLUClient(ChatClient):
+def mmlu_client(pool, gold: dict[str, str], delay: float = 0.0) -> ScriptedChatClient:
     """Judge picks by subject; answers: gold on marketing via nano, mixed replies elsewhere."""
 
-    backend = "scripted"
-    stand_in = True
+    def reply(request: LLMRequest) -> str | dict[str, str]:
+        prompt = request.messages[-1]["content"]
+        if request.response_format is not None:
+            return {"model": "gpt-4.1-nano" if "marketing" in prompt else "o4-mini"}
+        answer = gold[prompt]
+        return {"gpt-4.1-nano": f"The answer is {answer.lower()}", "o4-mini": "Hmm, unsure",
+                "gpt-4.1": f"{answer}."}[request.model]  # fmt: skip
 
-    def __init__(self, pool, gold: dict[str, str], delay: float = 0.0) -> None:
-        super().__init__(pool)
-        self.gold = gold
-        self.delay = delay
-        self.active = self.peak = 0
-
-    async def _acomplete(self, model, messages, **kwargs: Any) -> ChatResult[Any]:
-        self.active += 1
-        self.peak = max(self.peak, self.active)
-        await asyncio.sleep(self.delay)
-        self.active -= 1
-        prompt = messages[-1]["content"]
-        if kwargs.get("response_format") is not None:
-            pick = "gpt-4.1-nano" if "marketing" in prompt else "o4-mini"
-            text = json.dumps({"model": pick})
-            parsed = kwargs["response_format"].model_validate_json(text)
-        else:
-            gold = self.gold[prompt]
-            text = {"gpt-4.1-nano": f"The answer is {gold.lower()}", "o4-mini": "Hmm, unsure",
-                    "gpt-4.1": f"{gold}."}[model]  # fmt: skip
-            parsed = None
-        usage = Usage(100, 2)
-        cost = self.pool.cost(model, usage)
-        return ChatResult(text, model, self.backend, usage, 0.01, cost, parsed, stand_in=True)
+    return ScriptedChatClient(reply, pool=pool, stand_in=True, delay_s=delay)
 
 
 @pytest.fixture
@@ -102,7 +82,7 @@ def questions(mirror):
 
 
 def test_harness_table_and_summary(pool, questions):
-    client = MMLUClient(pool, dict(zip(questions["prompt"], questions["gold"], strict=True)))
+    client = mmlu_client(pool, dict(zip(questions["prompt"], questions["gold"], strict=True)))
     gw = Gateway(pool, client, CompactJudgeRouter(pool, client))
     result = run_harness(gw, questions, concurrency=3, progress=False)
     t = result.table
@@ -125,7 +105,7 @@ def test_harness_table_and_summary(pool, questions):
 
 
 def test_harness_bounds_concurrency(pool, questions):
-    client = MMLUClient(
+    client = mmlu_client(
         pool, dict(zip(questions["prompt"], questions["gold"], strict=True)), delay=0.05
     )
     gw = Gateway(pool, client, CompactJudgeRouter(pool, client))
@@ -135,9 +115,9 @@ def test_harness_bounds_concurrency(pool, questions):
 
 def test_harness_errors_count_as_wrong(pool, questions):
     gold = dict(zip(questions["prompt"], questions["gold"], strict=True))
-    client = MMLUClient(pool, gold)
     first = questions["prompt"].iloc[0]
-    client.gold = {k: v for k, v in gold.items() if k != first}  # KeyError for the first question
+    # a KeyError for the first question
+    client = mmlu_client(pool, {k: v for k, v in gold.items() if k != first})
     gw = Gateway(pool, client, CompactJudgeRouter(pool, client))
     result = run_harness(gw, questions, concurrency=2, progress=False)
     row = result.table.iloc[0]
@@ -150,22 +130,17 @@ def test_harness_errors_count_as_wrong(pool, questions):
 def test_harness_resumes_from_checkpoint(pool, questions, tmp_path):
     gold = dict(zip(questions["prompt"], questions["gold"], strict=True))
     ckpt = tmp_path / "run.jsonl"
-    client = MMLUClient(pool, gold)
+    client = mmlu_client(pool, gold)
     gw = Gateway(pool, client, CompactJudgeRouter(pool, client))
     run_harness(gw, questions.iloc[:4], concurrency=2, progress=False, checkpoint=ckpt)
     with ckpt.open("a") as handle:
         handle.write('{"qid": "cut sho')  # a line cut by a kill is ignored
-    calls = []
-    original = client._acomplete
-
-    async def counting(model, messages, **kwargs):
-        calls.append(model)
-        return await original(model, messages, **kwargs)
-
-    client._acomplete = counting  # type: ignore[method-assign]
+    before = len(client.calls)
     result = run_harness(gw, questions, concurrency=2, progress=False, checkpoint=ckpt)
     assert len(result.table) == 6 and list(result.table["qid"]) == list(questions["qid"])
-    assert len(calls) == 2 * 3  # only the 2 missing questions: judge + answer + fixed each
+    assert (
+        len(client.calls) - before == 2 * 3
+    )  # only the 2 missing questions: judge + answer + fixed each
     lines = [json.loads(x) for x in ckpt.read_text().splitlines() if re.match(r"^\{.*\}$", x)]
     assert len({x["qid"] for x in lines}) == 6
 
@@ -175,7 +150,7 @@ def test_harness_checkpoint_is_the_labeling_checkpoint(pool, questions, tmp_path
 
     gold = dict(zip(questions["prompt"], questions["gold"], strict=True))
     ckpt = tmp_path / "run.jsonl"
-    client = MMLUClient(pool, gold)
+    client = mmlu_client(pool, gold)
     gw = Gateway(pool, client, CompactJudgeRouter(pool, client))
     with Checkpoint.open(ckpt), pytest.raises(CheckpointLockedError, match="another process"):
         run_harness(gw, questions, progress=False, checkpoint=ckpt)  # a second writer is refused
@@ -190,7 +165,7 @@ def test_harness_checkpoint_is_the_labeling_checkpoint(pool, questions, tmp_path
 
 
 def test_harness_validates_arguments(pool, questions):
-    client = MMLUClient(pool, {})
+    client = mmlu_client(pool, {})
     with pytest.raises(ConfigError, match="router"):
         run_harness(Gateway(pool, client), questions)
     gw = Gateway(pool, client, CompactJudgeRouter(pool, client))
@@ -206,7 +181,7 @@ def test_save_load_describe_and_plots(pool, questions, tmp_path):
     from routerlab.harness import HarnessResult, describe_result, mmlu_gateway
     from routerlab.plots.judge import latency_figure, usage_accuracy_figure
 
-    client = MMLUClient(pool, dict(zip(questions["prompt"], questions["gold"], strict=True)))
+    client = mmlu_client(pool, dict(zip(questions["prompt"], questions["gold"], strict=True)))
     gw = mmlu_gateway(pool, client, CompactJudgeRouter(pool, client))
     assert gw.max_output_tokens == 16 and gw.reasoning_max_output_tokens == 16  # stand-in
     result = run_harness(gw, questions, progress=False)
@@ -229,7 +204,7 @@ def test_judge_figures_keep_each_runs_own_fixed_baseline(pool, questions):
     from routerlab.harness import mmlu_gateway
     from routerlab.plots.judge import latency_figure, usage_accuracy_figure
 
-    client = MMLUClient(pool, dict(zip(questions["prompt"], questions["gold"], strict=True)))
+    client = mmlu_client(pool, dict(zip(questions["prompt"], questions["gold"], strict=True)))
     compact = run_harness(
         mmlu_gateway(pool, client, CompactJudgeRouter(pool, client)), questions, progress=False
     )

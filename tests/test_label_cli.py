@@ -57,7 +57,7 @@ def test_label_prompt_csv_and_resume(fake, tmp_path, capsys):
     assert len(full) == 5  # every non-empty row, the repeated one included
     names = ["gpt-4.1-nano", "gpt-4.1", "o4-mini"]
     assert list(full["label"]) == [expected_label(names, q) for q in full["user_query"]]
-    assert sum(fake[1].calls.values()) == 1  # 4 distinct prompts: 3 done before, 1 now
+    assert sum(fake[1].per_prompt.values()) == 1  # 4 distinct prompts: 3 done before, 1 now
     assert set(ok_counts(checkpoint_for(out)).values()) == {1}
     assert "wrote 5 labeled rows" in capsys.readouterr().out
 
@@ -118,7 +118,7 @@ def test_sigkill_mid_run_then_resume_exactly_once(fake, tmp_path):
     killed_at = len(ok_counts(ck))
     assert 6 <= killed_at < 40 and not out.exists()
     assert main(["label", str(src), str(out), "--profile", "offline", "--no-progress"]) == 0
-    assert sum(fake[0].calls.values()) == 40 - killed_at
+    assert sum(fake[0].per_prompt.values()) == 40 - killed_at
     counts = ok_counts(ck)
     assert set(counts) == {prompt_key(p) for p in prompts} and set(counts.values()) == {1}
     assert len(pd.read_csv(out)) == 40

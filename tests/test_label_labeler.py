@@ -36,7 +36,7 @@ def test_labels_everything_once_with_duplicates(pool, tmp_path):
     run = label_prompts(prompts, judge, tmp_path / "ck.jsonl", config=FAST, progress=False)
     assert run.n_unique == 5 and run.n_labeled == 5 and run.stopped == "complete"
     assert list(run.labels["label"]) == [expected_label(pool.names, p.strip()) for p in prompts]
-    assert max(judge.calls.values()) == 1
+    assert max(judge.per_prompt.values()) == 1
     assert run.spent_usd == pytest.approx(5 * 0.001)
 
 
@@ -50,14 +50,14 @@ def test_crash_part_way_then_resume_labels_each_prompt_exactly_once(pool, tmp_pa
     run = label_prompts(PROMPTS, second_judge, ck, config=FAST, progress=False)
     assert run.n_already_done == len(first)
     assert run.n_labeled == len(PROMPTS) - len(first)
-    assert not set(second_judge.calls) & {r["prompt"] for r in read_records(ck)[: len(first)]}
+    assert not set(second_judge.per_prompt) & {r["prompt"] for r in read_records(ck)[: len(first)]}
     counts = ok_counts(ck)
     assert set(counts) == {prompt_key(p) for p in PROMPTS}
     assert set(counts.values()) == {1}
     # a third run has nothing to do
     third = FakeJudge(pool)
     again = label_prompts(PROMPTS, third, ck, config=FAST, progress=False)
-    assert again.n_labeled == 0 and not third.calls and (again.labels["status"] == "ok").all()
+    assert again.n_labeled == 0 and not third.per_prompt and (again.labels["status"] == "ok").all()
 
 
 def test_torn_last_line_is_cut_and_other_lines_kept(pool, tmp_path):
@@ -71,7 +71,7 @@ def test_torn_last_line_is_cut_and_other_lines_kept(pool, tmp_path):
         assert checkpoint.torn_bytes == 40 and len(checkpoint.done) == 5
     judge = FakeJudge(pool)
     label_prompts(PROMPTS[:6], judge, ck, config=FAST, progress=False)
-    assert list(judge.calls) == [torn_prompt]
+    assert list(judge.per_prompt) == [torn_prompt]
     counts = ok_counts(ck)
     assert len(counts) == 6 and set(counts.values()) == {1}
     assert all(raw.endswith(b"\n") for raw in ck.read_bytes().splitlines(keepends=True))
@@ -83,15 +83,15 @@ def test_retries_then_records_failures_and_retries_them_on_resume(pool, tmp_path
     run = label_prompts(
         PROMPTS[:3], judge, ck, config=LabelConfig(retry_base_s=0, max_attempts=2), progress=False
     )
-    assert judge.calls[PROMPTS[0]] == 2  # one 429, then success
-    assert judge.calls[PROMPTS[1]] == 2  # invalid twice: recorded as failed
+    assert judge.per_prompt[PROMPTS[0]] == 2  # one 429, then success
+    assert judge.per_prompt[PROMPTS[1]] == 2  # invalid twice: recorded as failed
     assert run.n_labeled == 2 and run.n_failed == 1
     assert "invalid output" in run.errors[0]
     statuses = run.labels.set_index("user_query")["status"]
     assert statuses[PROMPTS[1]] == "error"
     fixed = FakeJudge(pool)
     rerun = label_prompts(PROMPTS[:3], fixed, ck, config=FAST, progress=False)
-    assert list(fixed.calls) == [PROMPTS[1]] and rerun.n_labeled == 1
+    assert list(fixed.per_prompt) == [PROMPTS[1]] and rerun.n_labeled == 1
     assert set(ok_counts(ck).values()) == {1}
     # with retry_failed=False a failed prompt is left alone
     ck2 = tmp_path / "ck2.jsonl"
@@ -99,7 +99,7 @@ def test_retries_then_records_failures_and_retries_them_on_resume(pool, tmp_path
         retry_base_s=0, max_attempts=1), progress=False)  # fmt: skip
     none = FakeJudge(pool)
     label_prompts(PROMPTS[:2], none, ck2, config=LabelConfig(retry_failed=False), progress=False)
-    assert not none.calls
+    assert not none.per_prompt
 
 
 def test_budget_stops_cleanly_and_resume_continues(pool, tmp_path):
@@ -131,8 +131,8 @@ def test_one_retry_policy_transient_and_invalid_answers_only(pool, tmp_path):
     judge = FakeJudge(pool, errors=errors)
     cfg = LabelConfig(retry_base_s=0, max_attempts=3)
     run = label_prompts(PROMPTS[:4], judge, tmp_path / "ck.jsonl", config=cfg, progress=False)
-    assert (judge.calls[down], judge.calls[garbled]) == (2, 2)  # retried, then labeled
-    assert (judge.calls[bad], judge.calls[refused]) == (1, 1)  # not worth another attempt
+    assert (judge.per_prompt[down], judge.per_prompt[garbled]) == (2, 2)  # retried, then labeled
+    assert (judge.per_prompt[bad], judge.per_prompt[refused]) == (1, 1)  # not worth another attempt
     assert run.n_labeled == 2 and run.n_failed == 2
     assert sorted(e.split(": ", 1)[1].split(":")[0] for e in run.errors) == [
         "bad_request",

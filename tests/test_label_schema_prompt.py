@@ -1,12 +1,11 @@
-from dataclasses import replace
-
 import pytest
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import ValidationError
 
 from routerlab.labeling.prompt import STUDY_EXAMPLES, build_messages, render_system_prompt
 from routerlab.labeling.schema import label_schema, response_format_param
-from routerlab.pool import Pool, load_pool
+from routerlab.pool import load_pool
+from routerlab.testing import make_pool
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def test_schema_allows_exactly_the_pool(pool):
 
 
 def test_schema_follows_another_pool(pool):
-    small = Pool(models=(pool["gpt-4.1-nano"], replace(pool["gpt-4.1"], name="my-model")))
+    small = make_pool(["gpt-4.1-nano", "my-model"])
     schema = label_schema(small)
     assert schema.model_json_schema()["properties"]["label"]["enum"] == ["gpt-4.1-nano", "my-model"]
     text = render_system_prompt(small)

@@ -16,8 +16,10 @@ import pytest
 from pydantic import BaseModel
 
 import routerlab.llm.cache as cache_mod
-from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.base import ChatClient
 from routerlab.llm.cache import CachingClient, ResponseCache, cache_key, is_cacheable
+from routerlab.llm.request import LLMRequest
+from routerlab.testing import ScriptedChatClient
 from routerlab.usage import Usage
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -33,30 +35,20 @@ class Other(BaseModel):
     why: str
 
 
-class Upstream(ChatClient):
+def upstream(pool: Any, backend: str = "openai") -> ScriptedChatClient:
     """A paid backend stand-in: counts calls, answers from the request, charges list price."""
+    client = ScriptedChatClient(pool=pool, backend=backend, usage=Usage(120, 7), latency_s=0.25)
 
-    stand_in = False
+    def reply(request: LLMRequest) -> str | dict[str, str]:
+        schema = request.response_format
+        if schema is not None:
+            fields = {"model": request.model, "why": "because"}
+            return {k: v for k, v in fields.items() if k in schema.model_fields}
+        content = request.messages[-1]["content"]
+        return f"{backend}:{request.model}:{content}:{len(client.calls)}"
 
-    def __init__(self, pool: Any, backend: str = "openai") -> None:
-        super().__init__(pool)
-        self.backend = backend
-        self.calls = 0
-
-    async def _acomplete(self, model, messages, *, response_format, **kwargs: Any):  # type: ignore[override]
-        self.calls += 1
-        text = f"{self.backend}:{model}:{messages[-1]['content']}:{self.calls}"
-        parsed = None
-        if response_format is not None:
-            fields = {"model": model, "why": "because"}
-            parsed = response_format.model_validate(
-                {k: v for k, v in fields.items() if k in response_format.model_fields}
-            )
-            text = parsed.model_dump_json()
-        usage = Usage(120, 7)
-        return ChatResult(
-            text, model, self.backend, usage, 0.25, self.pool.cost(model, usage), parsed
-        )
+    client.replies = reply
+    return client
 
 
 @pytest.fixture
@@ -71,11 +63,11 @@ def db(tmp_path):
 
 
 def test_hit_is_marked_free_and_keeps_list_price(pool, db):
-    up = Upstream(pool)
+    up = upstream(pool)
     client = CachingClient(up, ResponseCache(db))
     first = client.complete("gpt-4.1", MSG, temperature=0)
     second = client.complete("gpt-4.1", MSG, temperature=0)
-    assert up.calls == 1
+    assert len(up.calls) == 1
     assert not first.cached and second.cached
     assert second.text == first.text and second.usage == first.usage
     assert second.cost_usd == 0.0 and second.list_cost_usd == pytest.approx(first.cost_usd)
@@ -87,21 +79,21 @@ def test_hit_is_marked_free_and_keeps_list_price(pool, db):
 
 
 def test_structured_hit_returns_a_validated_object(pool, db):
-    up = Upstream(pool)
+    up = upstream(pool)
     client = CachingClient(up, ResponseCache(db))
     client.complete("gpt-4.1-nano", MSG, temperature=0, response_format=Pick)
     hit = client.complete("gpt-4.1-nano", MSG, temperature=0, response_format=Pick)
-    assert up.calls == 1 and hit.cached and isinstance(hit.parsed, Pick)
+    assert len(up.calls) == 1 and hit.cached and isinstance(hit.parsed, Pick)
     assert hit.parsed.model == "gpt-4.1-nano"
 
 
 def test_survives_a_restart(pool, db):
-    CachingClient(Upstream(pool), ResponseCache(db)).complete("gpt-4.1", MSG, temperature=0)
-    up = Upstream(pool)
+    CachingClient(upstream(pool), ResponseCache(db)).complete("gpt-4.1", MSG, temperature=0)
+    up = upstream(pool)
     again = CachingClient(up, ResponseCache(db)).complete(  # a new "process"
         "gpt-4.1", MSG, temperature=0
     )
-    assert again.cached and up.calls == 0
+    assert again.cached and len(up.calls) == 0
 
 
 @pytest.mark.parametrize(
@@ -116,7 +108,7 @@ def test_survives_a_restart(pool, db):
     ],
 )
 def test_any_change_to_the_request_misses(pool, db, change):
-    up = Upstream(pool)
+    up = upstream(pool)
     client = CachingClient(up, ResponseCache(db))
     base: dict[str, Any] = {
         "model": "gpt-4.1",
@@ -126,37 +118,37 @@ def test_any_change_to_the_request_misses(pool, db, change):
     }
     client.complete(**base)
     changed = client.complete(**(base | change))
-    assert up.calls == 2 and not changed.cached
+    assert len(up.calls) == 2 and not changed.cached
 
 
 def test_backend_is_part_of_the_key(pool, db):
-    live = Upstream(pool, "openai")
+    live = upstream(pool, "openai")
     CachingClient(live, ResponseCache(db)).complete("gpt-4.1", MSG, temperature=0)
     for backend in ("openai-compatible http://127.0.0.1:9/v1", "replay x.jsonl", "local SmolLM2"):
-        other = Upstream(pool, backend)
+        other = upstream(pool, backend)
         result = CachingClient(other, ResponseCache(db)).complete("gpt-4.1", MSG, temperature=0)
-        assert other.calls == 1 and not result.cached and result.backend == backend
+        assert len(other.calls) == 1 and not result.cached and result.backend == backend
     assert cache_key("openai", "m", MSG) != cache_key("replay f", "m", MSG)
 
 
 def test_sampled_calls_are_never_cached(pool, db):
-    up = Upstream(pool)
+    up = upstream(pool)
     cache = ResponseCache(db)
     client = CachingClient(up, cache)
     a = client.complete("gpt-4.1", MSG, temperature=0.7)
     b = client.complete("gpt-4.1", MSG, temperature=0.7)
-    assert up.calls == 2 and not (a.cached or b.cached) and a.text != b.text
+    assert len(up.calls) == 2 and not (a.cached or b.cached) and a.text != b.text
     assert len(cache) == 0 and client.cache_stats()["uncacheable"] == 2
 
 
 def test_unset_temperature_is_not_cached(pool, db):
     """Unset means the provider's default (1.0 at OpenAI): sampled, so never cached."""
-    up = Upstream(pool)
+    up = upstream(pool)
     cache = ResponseCache(db)
     client = CachingClient(up, cache)
     a = client.complete("gpt-4.1", MSG)
     b = client.complete("gpt-4.1", MSG)
-    assert up.calls == 2 and not (a.cached or b.cached) and len(cache) == 0
+    assert len(up.calls) == 2 and not (a.cached or b.cached) and len(cache) == 0
     assert not is_cacheable(None) and not is_cacheable(0.2) and is_cacheable(0)
 
 
@@ -165,17 +157,17 @@ def test_the_callers_wish_decides_not_the_temperature_sent(pool, db):
     o4-mini sends no temperature, and must not be cached; one that asked 0 is."""
     from routerlab.gateway import call_params
 
-    up = Upstream(pool)
+    up = upstream(pool)
     client = CachingClient(up, ResponseCache(db))
     sampled = call_params(pool, "o4-mini", 0.2, 50)
     assert "temperature" not in sampled
     for _ in range(2):
         client.complete("o4-mini", MSG, cacheable=is_cacheable(0.2), **sampled)
-    assert up.calls == 2
+    assert len(up.calls) == 2
     exact = call_params(pool, "o4-mini", 0, 50)
     first = client.complete("o4-mini", MSG, cacheable=is_cacheable(0), **exact)
     second = client.complete("o4-mini", MSG, cacheable=is_cacheable(0), **exact)
-    assert up.calls == 3 and not first.cached and second.cached
+    assert len(up.calls) == 3 and not first.cached and second.cached
 
 
 def test_gateway_marks_answers_by_the_requested_temperature(pool, db):
@@ -184,41 +176,36 @@ def test_gateway_marks_answers_by_the_requested_temperature(pool, db):
     from routerlab.gateway import Gateway
     from routerlab.request import RouteRequest
 
-    up = Upstream(pool)
+    up = upstream(pool)
     gateway = Gateway(pool, CachingClient(up, ResponseCache(db)), max_output_tokens=50)
     for temperature, calls in ((0.2, 2), (0.7, 4), (0.0, 5)):
         for _ in range(2):
             run_sync(gateway.acall(RouteRequest("hi", temperature=temperature), "o4-mini"))
-        assert up.calls == calls
+        assert len(up.calls) == calls
 
 
 def test_recorder_forwards_the_mark_to_the_cache(pool, db, tmp_path):
     from routerlab.llm.replay import Recorder
 
-    up = Upstream(pool)
+    up = upstream(pool)
     client = Recorder(CachingClient(up, ResponseCache(db)), tmp_path / "rec.jsonl")
     client.complete("gpt-4.1", MSG, temperature=0, cacheable=False)
     client.complete("gpt-4.1", MSG, temperature=0, cacheable=False)
-    assert up.calls == 2
+    assert len(up.calls) == 2
     client.complete("gpt-4.1", MSG, temperature=0)
-    assert client.complete("gpt-4.1", MSG, temperature=0).cached and up.calls == 3
+    assert client.complete("gpt-4.1", MSG, temperature=0).cached and len(up.calls) == 3
     assert len((tmp_path / "rec.jsonl").read_text().splitlines()) == 4
 
 
 def test_failures_are_not_cached(pool, db):
     from routerlab.errors import LLMError
 
-    class Failing(Upstream):
-        async def _acomplete(self, model, messages, **kwargs: Any):  # type: ignore[override]
-            self.calls += 1
-            raise LLMError("boom", kind="api_error")
-
-    up = Failing(pool)
+    up = ScriptedChatClient(LLMError("boom", kind="api_error"), pool=pool)
     client = CachingClient(up, ResponseCache(db))
     for _ in range(2):
         with pytest.raises(LLMError):
             client.complete("gpt-4.1", MSG, temperature=0)
-    assert up.calls == 2
+    assert len(up.calls) == 2
 
 
 class Clock:
@@ -351,16 +338,16 @@ def test_kill_mid_write_leaves_a_readable_cache(db):
 def test_an_unusable_cache_never_fails_a_call(pool, tmp_path):
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"this is not a database" * 100)
-    up = Upstream(pool)
+    up = upstream(pool)
     client = CachingClient(up, ResponseCache(bad))
     with pytest.warns(RuntimeWarning, match="unusable"):
         result = client.complete("gpt-4.1", MSG, temperature=0)
     client.complete("gpt-4.1", MSG, temperature=0)
-    assert up.calls == 2 and not result.cached and client.cache_stats()["errors"] >= 2
+    assert len(up.calls) == 2 and not result.cached and client.cache_stats()["errors"] >= 2
 
 
 def test_streams_pass_through_uncached(pool, db):
-    up = Upstream(pool)
+    up = upstream(pool)
     client = CachingClient(up, ResponseCache(db))
 
     async def go() -> str:
@@ -369,7 +356,7 @@ def test_streams_pass_through_uncached(pool, db):
     from routerlab.asyncutil import run_sync
 
     assert run_sync(go()) == run_sync(go()).replace(":2", ":1")
-    assert up.calls == 2
+    assert len(up.calls) == 2
 
 
 # -- make_client defaults and the opt-outs ------------------------------------------------------
@@ -474,7 +461,7 @@ def test_server_caches_only_requests_at_temperature_zero(pool, db):
     from routerlab.routers.base import make_router
     from routerlab.server import ServerConfig, create_app
 
-    up = Upstream(pool)
+    up = upstream(pool)
     app = create_app(
         ServerConfig(retries=0),
         client=CachingClient(up, ResponseCache(db)),
@@ -483,13 +470,13 @@ def test_server_caches_only_requests_at_temperature_zero(pool, db):
     ask = {"model": "gpt-4.1", "messages": [{"role": "user", "content": "What is 2 + 2?"}]}
     with TestClient(app) as http:
         unset = [http.post("/v1/chat/completions", json=ask).json() for _ in range(2)]
-        assert up.calls == 2
+        assert len(up.calls) == 2
         assert [body["routerlab"]["cached"] for body in unset] == [False, False]
         zero = [
             http.post("/v1/chat/completions", json=ask | {"temperature": 0}).json()
             for _ in range(2)
         ]
-    assert up.calls == 3
+    assert len(up.calls) == 3
     first, second = (body["routerlab"] for body in zero)
     assert not first["cached"] and second["cached"]
     assert second["upstream_cost_usd"] == 0.0
@@ -504,11 +491,11 @@ def test_routed_response_marks_a_cached_answer(pool, db):
     from routerlab.request import RouteRequest
     from routerlab.routers.base import make_router
 
-    up = Upstream(pool)
+    up = upstream(pool)
     gateway = Gateway(pool, CachingClient(up, ResponseCache(db)), make_router("length", pool))
     request = RouteRequest("What is 2 + 2?", temperature=0)
     first, second = (gateway.route(request).to_dict() for _ in range(2))
-    assert up.calls == 1 and not first["cached"] and second["cached"]
+    assert len(up.calls) == 1 and not first["cached"] and second["cached"]
     assert second["answer_cost_usd"] == 0.0 and first["answer_cost_usd"] > 0
     assert second["list_cost_usd"] == pytest.approx(first["answer_cost_usd"])
     assert first["list_cost_usd"] == pytest.approx(first["answer_cost_usd"])
@@ -535,12 +522,12 @@ def test_describe_result_of_a_fully_cached_rerun_reports_list_price(pool, db):
             "gold": ["B", "A"],
         }
     )
-    up = Upstream(pool)
+    up = upstream(pool)
     gateway = Gateway(pool, CachingClient(up, ResponseCache(db)), make_router("length", pool))
     first = run_harness(gateway, questions, temperature=0, progress=False)
-    calls = up.calls
+    calls = len(up.calls)
     again = run_harness(gateway, questions, temperature=0, progress=False)
-    assert up.calls == calls  # every answer came from the cache
+    assert len(up.calls) == calls  # every answer came from the cache
     summary = again.summary()
     assert (summary["total_cost_usd"] == 0).all() and (summary["list_cost_usd"] > 0).all()
     text = describe_result(again)

@@ -6,14 +6,17 @@ import asyncio
 import json
 import threading
 from pathlib import Path
-from typing import Any, Literal
+from types import SimpleNamespace
+from typing import Literal
 
 import pytest
 from pydantic import BaseModel
 
+import routerlab.llm.replay as replay_mod
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult, Message
 from routerlab.llm.replay import Recorder, ReplayClient, request_key
+from routerlab.llm.request import LLMRequest
+from routerlab.testing import ScriptedChatClient
 from routerlab.usage import Usage
 
 USER = [{"role": "user", "content": "Name a prime number."}]
@@ -23,53 +26,29 @@ class Choice(BaseModel):
     model: Literal["gpt-4.1-nano", "gpt-4.1", "o4-mini"]
 
 
-class FakeClient(ChatClient):
+def scripted_client(pool, delay: float = 0.0) -> ScriptedChatClient:
     """Answers with a text derived from the request, so different requests get different texts."""
 
-    backend = "fake"
+    def reply(request: LLMRequest) -> str | Choice:
+        if request.response_format is not None:
+            return Choice(model="gpt-4.1")
+        return f"answer to {request.messages[-1]['content']} ({request.model})"
 
-    def __init__(self, pool, delay: float = 0.0) -> None:
-        super().__init__(pool)
-        self.calls = 0
-        self.delay = delay
-
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: Any,
-        extra: dict[str, Any],
-    ) -> ChatResult[Any]:
-        self.calls += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        prompt = str(messages[-1]["content"])
-        usage = Usage(prompt_tokens=len(prompt), completion_tokens=7, cached_tokens=2)
-        parsed = response_format(model="gpt-4.1") if response_format is not None else None
-        text = parsed.model_dump_json() if parsed is not None else f"answer to {prompt} ({model})"
-        return ChatResult(
-            text=text,
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=1.5,
-            cost_usd=self.pool.cost(model, usage),
-            parsed=parsed,
-            finish_reason="stop",
-        )
+    usage = Usage(prompt_tokens=40, completion_tokens=7, cached_tokens=2)
+    return ScriptedChatClient(
+        reply, pool=pool, backend="fake", usage=usage, latency_s=1.5, delay_s=delay
+    )
 
 
-async def test_record_then_replay_same_text_usage_and_cost(pool, tmp_path: Path) -> None:
+async def test_record_then_replay_same_text_usage_and_cost(
+    pool, tmp_path: Path, monkeypatch
+) -> None:
     path = tmp_path / "rec" / "calls.jsonl"
-    fake = FakeClient(pool)
+    fake = scripted_client(pool)
     recorder = Recorder(fake, path)
     live = await recorder.acomplete("gpt-4.1", USER, temperature=0, max_tokens=20)
     live_struct = await recorder.acomplete("gpt-4.1-nano", USER, response_format=Choice)
-    assert fake.calls == 2
+    assert len(fake.calls) == 2
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2
     first = json.loads(lines[0])
@@ -77,11 +56,15 @@ async def test_record_then_replay_same_text_usage_and_cost(pool, tmp_path: Path)
     assert first["backend"] == "fake" and first["usage"]["cached_tokens"] == 2
 
     replay = ReplayClient(pool, path)
+    # the replay's own clock: two readings 0.25 s apart (no wall-clock timing in the test)
+    clock = iter([10.0, 10.25])
+    monkeypatch.setattr(replay_mod, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
     again = await replay.acomplete("gpt-4.1", USER, temperature=0.0, max_tokens=20)
+    monkeypatch.undo()
     assert again.text == live.text
     assert again.usage == live.usage and again.cost_usd == pytest.approx(live.cost_usd)
     assert again.backend == f"replay {path}"
-    assert again.latency_s < 1.0  # the replay's own latency, not the recorded 1.5 s
+    assert again.latency_s == 0.25  # the replay's own latency, not the recorded 1.5 s
     assert again.raw is not None and again.raw["recorded_latency_s"] == 1.5
     struct = await replay.acomplete("gpt-4.1-nano", USER, response_format=Choice)
     assert isinstance(struct.parsed, Choice) and struct.parsed == live_struct.parsed
@@ -89,7 +72,7 @@ async def test_record_then_replay_same_text_usage_and_cost(pool, tmp_path: Path)
 
 async def test_replay_miss_names_key_and_file(pool, tmp_path: Path) -> None:
     path = tmp_path / "calls.jsonl"
-    await Recorder(FakeClient(pool), path).acomplete("gpt-4.1", USER, temperature=0)
+    await Recorder(scripted_client(pool), path).acomplete("gpt-4.1", USER, temperature=0)
     replay = ReplayClient(pool, path)
     other = [{"role": "user", "content": "Name an even number."}]
     for kwargs in (
@@ -121,7 +104,7 @@ def test_key_changes_with_schema_and_is_canonical() -> None:
 async def test_recorder_appends_and_concurrent_lines_are_whole(pool, tmp_path: Path) -> None:
     path = tmp_path / "calls.jsonl"
     path.write_text('{"key": "earlier", "text": "kept"}\n', encoding="utf-8")
-    recorder = Recorder(FakeClient(pool, delay=0.01), path)
+    recorder = Recorder(scripted_client(pool, delay=0.01), path)
     prompts = [[{"role": "user", "content": f"question {i} " + "x" * 5000}] for i in range(20)]
     await asyncio.gather(*(recorder.acomplete("gpt-4.1-nano", p) for p in prompts))
 
@@ -147,7 +130,7 @@ async def test_recorder_appends_and_concurrent_lines_are_whole(pool, tmp_path: P
 
 async def test_failed_calls_are_not_recorded(pool, tmp_path: Path) -> None:
     path = tmp_path / "calls.jsonl"
-    recorder = Recorder(FakeClient(pool), path)
+    recorder = Recorder(scripted_client(pool), path)
     with pytest.raises(ConfigError):
         await recorder.acomplete("gpt-4.1", [])
     assert not path.exists()

@@ -18,9 +18,11 @@ import uvicorn
 
 from routerlab.errors import LLMError, RouterlabError
 from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, make_router
 from routerlab.server import ServerConfig, create_app
+from routerlab.server.batching import MicroBatcher
 from routerlab.usage import Usage
 
 TOKEN = "test-token"
@@ -43,7 +45,8 @@ class FakeClient(ChatClient):
             self.fail -= 1
             raise LLMError("upstream is down", kind="api_error", status=self.status)
 
-    async def _acomplete(self, model, messages, **kwargs) -> ChatResult[Any]:
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        model, messages, kwargs = request.model, request.message_list(), request.params()
         self.calls.append({"model": model, "messages": messages, **kwargs})
         self._maybe_fail()
         usage = Usage(prompt_tokens=12, completion_tokens=3)
@@ -279,15 +282,22 @@ def test_upstream_failure_retries_then_502(pool):
 
 
 class SlowBatchRouter(Router):
-    """A batched router (like the classifier): each batch takes 50 ms whatever its size."""
+    """A batched router (like the classifier) whose first batch "computes" until ``expected``
+    requests have been submitted to the batcher, so the rest must queue into one later batch."""
 
     name = "slowbatch"
+
+    def __init__(self, pool, expected: int) -> None:
+        super().__init__(pool)
+        self.expected = expected
+        self.submitted = 0
+        self.all_in = threading.Event()
 
     def _decide(self, request: RouteRequest) -> Decision:
         return Decision(model="gpt-4.1", router=self.name, scores={"gpt-4.1": 1.0})
 
     def route_batch(self, requests):
-        time.sleep(0.05)
+        self.all_in.wait(30)  # bounded: the test fails on the counts instead of hanging
         return [self._decide(r) for r in requests]
 
 
@@ -298,11 +308,19 @@ class BrokenRouter(Router):
         raise RuntimeError("weights missing")
 
 
-def test_concurrent_requests_share_router_batches(pool):
+def test_concurrent_requests_share_router_batches(pool, monkeypatch):
+    router = SlowBatchRouter(pool, expected=16)
+    submit = MicroBatcher.submit
+
+    async def counted(self, request):
+        router.submitted += 1
+        if router.submitted >= router.expected:
+            router.all_in.set()
+        return await submit(self, request)
+
+    monkeypatch.setattr(MicroBatcher, "submit", counted)
     app = create_app(
-        ServerConfig(batch_max_wait_ms=20),
-        client=FakeClient(pool),
-        routers={"slowbatch": SlowBatchRouter(pool)},
+        ServerConfig(batch_max_wait_ms=20), client=FakeClient(pool), routers={"slowbatch": router}
     )
     with serve(app) as url:
         sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
@@ -316,7 +334,8 @@ def test_concurrent_requests_share_router_batches(pool):
         stats = httpx.get(f"{url}/health").json()["batching"]["slowbatch"]
     assert models == ["gpt-4.1"] * 16
     assert stats["requests"] == 16
-    assert stats["batches"] < 16 and stats["largest_batch"] > 1
+    # the first batch held until all 16 were queued: whatever it took, the rest came as one
+    assert router.all_in.is_set() and stats["batches"] <= 2 and stats["largest_batch"] >= 8
 
 
 def test_router_failure_and_stream_failure_status(pool):

@@ -20,6 +20,7 @@ import pytest
 
 from routerlab.errors import ConfigError, LLMError
 from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.pool import ContextWindowError, load_pool
 from routerlab.redact import backend_name, redact_urls
 from routerlab.request import RouteRequest
@@ -46,7 +47,8 @@ class CountingClient(ChatClient):
         self.error = error
         self.backend = backend
 
-    async def _acomplete(self, model, messages, **kwargs) -> ChatResult[Any]:
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        model = request.model
         self.calls += 1
         if self.error is not None:
             raise self.error() if callable(self.error) else self.error

@@ -10,13 +10,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from routerlab.llm.base import ChatClient, ChatResult, ClientSettings
+from routerlab.llm.request import LLMRequest, request_key
 
 if TYPE_CHECKING:
     from routerlab.llm.cache import CachingClient, ResponseCache
     from routerlab.llm.factory import make_client
     from routerlab.llm.local import LocalClient
     from routerlab.llm.openai_client import OpenAIClient
-    from routerlab.llm.replay import Recorder, ReplayClient, request_key
+    from routerlab.llm.replay import Recorder, ReplayClient
 
 _LAZY = {
     "CachingClient": "routerlab.llm.cache",
@@ -26,7 +27,6 @@ _LAZY = {
     "LocalClient": "routerlab.llm.local",
     "ReplayClient": "routerlab.llm.replay",
     "Recorder": "routerlab.llm.replay",
-    "request_key": "routerlab.llm.replay",
 }
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "ChatClient",
     "ChatResult",
     "ClientSettings",
+    "LLMRequest",
     "LocalClient",
     "OpenAIClient",
     "Recorder",

@@ -15,12 +15,12 @@ from pydantic import BaseModel
 
 from routerlab.asyncutil import run_sync
 from routerlab.errors import ConfigError
+from routerlab.llm.request import LLMRequest, Message
 from routerlab.pool import Pool
-from routerlab.request import check_temperature
 from routerlab.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
-Message = dict[str, Any]
+__all__ = ["ChatClient", "ChatResult", "ClientSettings", "LLMRequest", "Message", "OnResult"]
 
 
 @dataclass
@@ -54,6 +54,10 @@ class ChatResult(Generic[T]):
         return self.cost_usd if self.list_cost_usd is None else self.list_cost_usd
 
 
+# Receives the whole result once a stream has ended (usage, cost, latency).
+OnResult = Callable[[ChatResult[Any]], None] | None
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """Retries and timeouts for API-backed clients."""
@@ -71,8 +75,11 @@ class ClientSettings:
 class ChatClient(ABC):
     """Chat-completion surface shared by all backends.
 
-    Parameters are passed as given: deciding which ones a model accepts (no temperature for
-    reasoning models, ``max_completion_tokens``) is the gateway's job, not the client's.
+    A backend implements :meth:`_acomplete` (and :meth:`_astream` when it streams natively);
+    a wrapper around another client (cache, recorder) overrides :meth:`_asend`. All of them take
+    one :class:`LLMRequest`. Parameters are passed as given: deciding which ones a model accepts
+    (no temperature for reasoning models, ``max_completion_tokens``) is the gateway's job, not
+    the client's.
     """
 
     backend: str = "abstract"
@@ -81,26 +88,17 @@ class ChatClient(ABC):
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
-    def _validate(self, model: str, messages: Sequence[Message], temperature: float | None) -> None:
-        self.pool.get(model)  # UnknownModelError lists the pool
-        if not messages:
-            raise ConfigError("messages is empty; give at least one {role, content} message")
-        if temperature is not None:
-            check_temperature(temperature)
-
     async def acomplete(
         self,
         model: str,
         messages: Sequence[Message],
         *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        max_completion_tokens: int | None = None,
-        response_format: type[T] | None = None,
-        extra: dict[str, Any] | None = None,
         cacheable: bool | None = None,
-    ) -> ChatResult[T]:
-        """One chat completion; ``response_format`` asks for a validated Pydantic object.
+        **params: Any,
+    ) -> ChatResult[Any]:
+        """One chat completion; ``params`` are the other :class:`LLMRequest` fields by name
+        (``temperature``, ``max_tokens``, ``max_completion_tokens``, ``response_format`` for a
+        validated Pydantic object, ``extra`` body fields).
 
         ``cacheable``: whether the answer may be served from / stored in a response cache. Call
         sites set it from the temperature the *caller* asked for (0: deterministic), before
@@ -108,29 +106,20 @@ class ChatClient(ABC):
         None lets the cache decide from ``temperature`` (cached only when it is 0). Backends
         ignore it; only the caching wrapper, and wrappers that forward to it, read it.
         """
-        self._validate(model, messages, temperature)
-        return await self._acomplete(
-            model,
-            list(messages),
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra or {},
-        )
+        return await self.asend(LLMRequest.create(model, messages, **params), cacheable=cacheable)
+
+    async def asend(self, request: LLMRequest, *, cacheable: bool | None = None) -> ChatResult[Any]:
+        """As :meth:`acomplete`, for a request already built."""
+        self.pool.get(request.model)  # UnknownModelError lists the pool
+        return await self._asend(request, cacheable)
+
+    async def _asend(self, request: LLMRequest, cacheable: bool | None) -> ChatResult[Any]:
+        """Hook for wrappers (cache, recorder) that read ``cacheable``; backends keep it."""
+        return await self._acomplete(request)
 
     @abstractmethod
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]: ...
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        """The backend's call: the request is validated and its model is in the pool."""
 
     def complete(self, model: str, messages: Sequence[Message], **kwargs: Any) -> ChatResult[Any]:
         """Sync wrapper of :meth:`acomplete` (works inside Jupyter's running loop)."""
@@ -141,18 +130,38 @@ class ChatClient(ABC):
         model: str,
         messages: Sequence[Message],
         *,
-        on_result: Callable[[ChatResult[Any]], None] | None = None,
-        **kwargs: Any,
+        on_result: OnResult = None,
+        cacheable: bool | None = None,
+        **params: Any,
     ) -> AsyncIterator[str]:
-        """Text deltas of a completion. Backends without native streaming yield it whole.
+        """Text deltas of a completion (``params`` as for :meth:`acomplete`).
 
         ``on_result``, when given, receives the complete :class:`ChatResult` (usage, cost,
         latency) once the stream has ended.
         """
-        result = await self.acomplete(model, messages, **kwargs)
+        request = LLMRequest.create(model, messages, **params)
+        self.pool.get(request.model)
+        async for delta in self._astream(request, on_result, cacheable):
+            yield delta
+
+    async def _astream(
+        self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
+    ) -> AsyncIterator[str]:
+        """Backends without native streaming yield the whole answer as one delta."""
+        result = await self._asend(request, cacheable)
         if on_result is not None:
             on_result(result)
         yield result.text
+
+    def _priced(
+        self, model: str, text: str, usage: Usage, latency_s: float, **fields: Any
+    ) -> ChatResult[Any]:
+        """A result of this backend for ``model``; ``cost_usd`` defaults to the pool's price of
+        ``usage``; ``fields`` are the other :class:`ChatResult` fields."""
+        fields.setdefault("cost_usd", self.pool.cost(model, usage))
+        return ChatResult(
+            text=text, model=model, backend=self.backend, usage=usage, latency_s=latency_s, **fields
+        )
 
     def cache_stats(self) -> dict[str, Any] | None:
         """Response-cache counts (hits, misses, ...), or None when this client has no cache."""

@@ -11,13 +11,11 @@ the messages, the token caps, the ``response_format`` schema and any extra body 
 local stand-in therefore never serves a live key's answer, and a different server never serves
 another's.
 
-The database lives in the user cache directory (``$XDG_CACHE_HOME/routerlab/responses.sqlite3``,
-or ``$ROUTERLAB_CACHE_DIR``). It is safe with several threads and processes writing at once
-(WAL, a short busy timeout, one transaction per write) and survives a kill mid-write (SQLite's
-atomic commit: a torn write is rolled back on the next open). Entries expire after a TTL and the
-least recently used are evicted past a size limit. ``ROUTERLAB_NO_CACHE=1`` (or ``--no-cache``)
-turns it off. A cache that cannot be opened or written never fails a call: the call goes upstream
-and the problem is counted in :meth:`CachingClient.cache_stats`.
+The database (:class:`~routerlab.llm.store.ResponseCache`, in :mod:`routerlab.llm.store`)
+lives in the user cache directory, is safe with concurrent writers and kills, expires entries
+after a TTL and evicts the least recently used past a size limit. ``ROUTERLAB_NO_CACHE=1`` (or
+``--no-cache``) turns it off. A cache that cannot be opened or written never fails a call: the
+call goes upstream and the problem is counted in :meth:`CachingClient.cache_stats`.
 
 A hit is marked: ``ChatResult.cached`` is True, ``cost_usd`` (what was paid) is 0 and
 ``list_cost_usd`` keeps what the call cost when it was made.
@@ -26,58 +24,41 @@ A hit is marked: ``ChatResult.cached`` is True, ``cost_usd`` (what was paid) is 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import json
 import os
 import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from routerlab.errors import ConfigError
-from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.llm.base import ChatClient, ChatResult, OnResult
+from routerlab.llm.request import LLMRequest, Message, as_request, canonical_json
+from routerlab.llm.store import CACHE_DIR_ENV, DB_NAME, ResponseCache, default_cache_dir
 from routerlab.usage import Usage
 
 T = TypeVar("T", bound=BaseModel)
+# The store's names stay importable from here, where they always were.
+__all__ = [
+    "CACHE_DIR_ENV",
+    "DB_NAME",
+    "NO_CACHE_ENV",
+    "CachingClient",
+    "ResponseCache",
+    "cache_disabled_by_env",
+    "cache_key",
+    "default_cache_dir",
+    "is_cacheable",
+]
 
-CACHE_DIR_ENV = "ROUTERLAB_CACHE_DIR"
 NO_CACHE_ENV = "ROUTERLAB_NO_CACHE"
-DB_NAME = "responses.sqlite3"
-KEY_VERSION = 1  # bump when the key's payload changes: old entries then simply miss
-
-DEFAULT_TTL_S = 30 * 24 * 3600.0  # a month: model snapshots behind an alias change slowly
-DEFAULT_MAX_ENTRIES = 200_000
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
-BUSY_TIMEOUT_MS = 2_000  # short: a writer that waits longer skips caching instead of stalling
-PRUNE_EVERY = 64  # writes between two eviction passes
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    key TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    accessed REAL NOT NULL,
-    size INTEGER NOT NULL,
-    value TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS responses_accessed ON responses (accessed);
-"""
-
-
-def default_cache_dir() -> Path:
-    """``$ROUTERLAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/routerlab`` (as :mod:`routerlab.tokens`
-    places its tiktoken files), else ``~/.cache/routerlab``."""
-    explicit = os.environ.get(CACHE_DIR_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "routerlab"
+# Bump when the key's payload changes: old entries then simply miss. 2: the key hashes the
+# LLMRequest payload (the response schema as canonical JSON text, the class name no longer apart).
+KEY_VERSION = 2
 
 
 def cache_disabled_by_env() -> bool:
@@ -92,41 +73,22 @@ def is_cacheable(temperature: float | None) -> bool:
     return temperature is not None and float(temperature) == 0.0
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 def cache_key(
     backend: str,
-    model: str,
-    messages: Sequence[Message],
-    *,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    max_completion_tokens: int | None = None,
-    response_format: type[BaseModel] | None = None,
-    extra: dict[str, Any] | None = None,
+    request: LLMRequest | str,
+    messages: Sequence[Message] | None = None,
+    **params: Any,
 ) -> str:
-    """sha256 hex digest of everything that shapes a deterministic answer, backend included."""
+    """sha256 hex digest of everything that shapes a deterministic answer, backend included.
+
+    ``request`` is an :class:`LLMRequest`, or the keyword form (model, messages, fields).
+    """
     payload = {
         "v": KEY_VERSION,
         "backend": backend,
-        "model": model,
-        "messages": list(messages),
-        "temperature": None if temperature is None else float(temperature),
-        "max_tokens": max_tokens,
-        "max_completion_tokens": max_completion_tokens,
-        "response_format": (
-            None
-            if response_format is None
-            else {
-                "name": response_format.__name__,
-                "schema": response_format.model_json_schema(),
-            }
-        ),
-        "extra": extra or {},
+        **as_request(request, messages, **params).payload(),
     }
-    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -151,183 +113,6 @@ class CacheStats:
             "hit_rate": self.hits / looked_up if looked_up else 0.0,
             "saved_usd": self.saved_usd,
         }
-
-
-class ResponseCache:
-    """Key-value store of serialized results in one SQLite file, with TTL and size eviction.
-
-    One connection per thread and process (connections are neither shared across threads nor
-    inherited through fork). Every write is one ``BEGIN IMMEDIATE`` transaction.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str] | None = None,
-        *,
-        ttl_s: float | None = DEFAULT_TTL_S,
-        max_entries: int | None = DEFAULT_MAX_ENTRIES,
-        max_bytes: int | None = DEFAULT_MAX_BYTES,
-        prune_every: int = PRUNE_EVERY,
-        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-    ) -> None:
-        if ttl_s is not None and ttl_s <= 0:
-            raise ConfigError(f"ttl_s must be > 0 or None (no expiry), got {ttl_s}")
-        if max_entries is not None and max_entries < 1:
-            raise ConfigError(f"max_entries must be >= 1 or None, got {max_entries}")
-        if max_bytes is not None and max_bytes < 1:
-            raise ConfigError(f"max_bytes must be >= 1 or None, got {max_bytes}")
-        if prune_every < 1:
-            raise ConfigError(f"prune_every must be >= 1, got {prune_every}")
-        self.path = Path(path) if path is not None else default_cache_dir() / DB_NAME
-        if self.path.exists() and not self.path.is_file():
-            raise ConfigError(f"cache path {self.path} is not a file; set {CACHE_DIR_ENV}")
-        self.ttl_s = ttl_s
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.prune_every = prune_every
-        self.busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
-        self._writes = 0
-        self._count_lock = threading.Lock()
-
-    # -- connections ---------------------------------------------------------------------------
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            return conn
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
-        # Two processes opening a fresh file at once race to switch it to WAL and create the
-        # table; SQLite reports the loser "locked" at once, without its busy handler: retry
-        # until the busy timeout has passed.
-        deadline = time.monotonic() + self.busy_timeout_ms / 1000
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: commits atomic on a crash
-                conn.executescript(_SCHEMA)
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    conn.close()
-                    raise
-                time.sleep(0.01)
-        self._local.conn = conn
-        self._local.pid = os.getpid()
-        return conn
-
-    def close(self) -> None:
-        """Close this thread's connection (others close when their thread ends)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            conn.close()
-        self._local.conn = None
-
-    # -- reads and writes ----------------------------------------------------------------------
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        """The stored value, or None when absent or expired (an expired entry is deleted)."""
-        conn = self._conn()
-        row = conn.execute("SELECT created, value FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        now = time.time()
-        if self.ttl_s is not None and row[0] < now - self.ttl_s:
-            self._write(conn, "DELETE FROM responses WHERE key = ?", (key,))
-            return None
-        try:
-            value: dict[str, Any] = json.loads(row[1])
-        except json.JSONDecodeError:
-            return None
-        # Recency for LRU eviction; losing this update to a busy writer is harmless.
-        with contextlib.suppress(sqlite3.OperationalError):
-            conn.execute("UPDATE responses SET accessed = ? WHERE key = ?", (now, key))
-        return value
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        """Store ``value`` under ``key`` (replacing any), then evict every ``prune_every`` writes."""
-        text = json.dumps(value, ensure_ascii=False, default=str)
-        now = time.time()
-        conn = self._conn()
-        self._write(
-            conn,
-            "INSERT OR REPLACE INTO responses (key, created, accessed, size, value) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (key, now, now, len(text.encode("utf-8")), text),
-        )
-        with self._count_lock:
-            self._writes += 1
-            due = self._writes % self.prune_every == 0
-        if due:
-            self.prune()
-
-    @staticmethod
-    def _write(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(sql, params)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def prune(self) -> int:
-        """Delete expired entries, then the least recently used past the size limits.
-
-        Returns how many entries were deleted.
-        """
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            deleted = 0
-            if self.ttl_s is not None:
-                cur = conn.execute(
-                    "DELETE FROM responses WHERE created < ?", (time.time() - self.ttl_s,)
-                )
-                deleted += cur.rowcount
-            count, total = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM responses"
-            ).fetchone()
-            excess = 0
-            if self.max_entries is not None and count > self.max_entries:
-                excess = count - self.max_entries
-            if self.max_bytes is not None and total > self.max_bytes:
-                # walk from the least recently used until enough bytes are freed
-                freed, n = 0, 0
-                for (size,) in conn.execute(
-                    "SELECT size FROM responses ORDER BY accessed, created"
-                ):
-                    if total - freed <= self.max_bytes:
-                        break
-                    freed += size
-                    n += 1
-                excess = max(excess, n)
-            if excess:
-                cur = conn.execute(
-                    "DELETE FROM responses WHERE key IN (SELECT key FROM responses "
-                    "ORDER BY accessed, created LIMIT ?)",
-                    (excess,),
-                )
-                deleted += cur.rowcount
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return deleted
-
-    def clear(self) -> None:
-        """Delete every entry."""
-        self._write(self._conn(), "DELETE FROM responses", ())
-
-    def __len__(self) -> int:
-        return int(self._conn().execute("SELECT COUNT(*) FROM responses").fetchone()[0])
-
-    def size_bytes(self) -> int:
-        row = self._conn().execute("SELECT COALESCE(SUM(size), 0) FROM responses").fetchone()
-        return int(row[0])
 
 
 def _serialize(result: ChatResult[Any]) -> dict[str, Any]:
@@ -409,99 +194,36 @@ class CachingClient(ChatClient):
                 stacklevel=3,
             )
 
-    async def acomplete(
-        self,
-        model: str,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        max_completion_tokens: int | None = None,
-        response_format: type[T] | None = None,
-        extra: dict[str, Any] | None = None,
-        cacheable: bool | None = None,
-    ) -> ChatResult[T]:
-        """As :meth:`ChatClient.acomplete`; ``cacheable`` (the caller's wish) decides caching."""
-        self._validate(model, messages, temperature)
-        return await self._cached(
-            model,
-            list(messages),
-            cacheable=is_cacheable(temperature) if cacheable is None else cacheable,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra or {},
-        )
-
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        return await self._cached(
-            model,
-            messages,
-            cacheable=is_cacheable(temperature),
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra,
-        )
-
-    async def _cached(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        cacheable: bool,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        kwargs: dict[str, Any] = {
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "max_completion_tokens": max_completion_tokens,
-            "response_format": response_format,
-            "extra": extra,
-        }
+    async def _asend(self, request: LLMRequest, cacheable: bool | None) -> ChatResult[Any]:
+        """``cacheable`` (the caller's wish) decides caching; None: the request's temperature."""
+        if cacheable is None:
+            cacheable = is_cacheable(request.temperature)
         if not cacheable:
             self._count(uncacheable=1)
-            result: ChatResult[T] = await self.inner.acomplete(model, messages, **kwargs)
-            return result
+            return await self.inner.asend(request, cacheable=False)
 
         # Hashing the canonical JSON of a multi-megabyte conversation and SQLite's I/O (which
         # may wait on another writer's lock) run in a worker thread, never on the event loop
         # that also serves other requests (the gateway).
         def lookup() -> tuple[str, dict[str, Any] | None]:
-            key = cache_key(self.inner.backend, model, messages, **kwargs)
+            key = cache_key(self.inner.backend, request)
             return key, self.cache.get(key)
 
         try:
             key, value = await asyncio.to_thread(lookup)
         except (sqlite3.Error, OSError) as exc:
             self._problem(exc)
-            key, value = cache_key(self.inner.backend, model, messages, **kwargs), None
+            key, value = cache_key(self.inner.backend, request), None
         if value is not None:
             try:
-                hit: ChatResult[T] = _deserialize(value, response_format)
+                hit = _deserialize(value, request.response_format)
             except (KeyError, TypeError, ValueError, ValidationError):
                 pass  # an entry this version cannot read: ask again and overwrite it
             else:
                 self._count(hits=1, saved_usd=hit.list_price_usd)
                 return hit
         self._count(misses=1)
-        result = await self.inner.acomplete(model, messages, **kwargs)
+        result = await self.inner.asend(request, cacheable=True)
         try:
             await asyncio.to_thread(self.cache.put, key, _serialize(result))
             self._count(writes=1)
@@ -509,17 +231,15 @@ class CachingClient(ChatClient):
             self._problem(exc)
         return result
 
-    async def astream(
-        self,
-        model: str,
-        messages: Sequence[Message],
-        *,
-        on_result: Callable[[ChatResult[Any]], None] | None = None,
-        **kwargs: Any,
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        return await self._asend(request, None)
+
+    async def _astream(
+        self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
     ) -> AsyncIterator[str]:
         """Streams are not cached: passed to the wrapped client as they are."""
         self._count(uncacheable=1)
-        async for delta in self.inner.astream(model, messages, on_result=on_result, **kwargs):
+        async for delta in self.inner._astream(request, on_result, cacheable):
             yield delta
 
     async def aclose(self) -> None:

@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest
 from routerlab.pool import Pool
 from routerlab.usage import Usage
 
@@ -193,25 +194,19 @@ class LocalClient(ChatClient):
         """Whether this process has already loaded the model."""
         return str(self.model_path) in _LOADED
 
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        limit = max_completion_tokens or max_tokens or DEFAULT_MAX_TOKENS
-        if limit <= 0:
-            raise ConfigError(f"max tokens must be > 0, got {limit}")
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        # LLMRequest has checked that set limits are >= 1
+        limit = request.max_completion_tokens or request.max_tokens or DEFAULT_MAX_TOKENS
+        model, temperature, response_format = (
+            request.model,
+            request.temperature,
+            request.response_format,
+        )
         chat = [
             {"role": _ROLES.get(str(m.get("role")), "user"), "content": _text_of(m.get("content"))}
-            for m in messages
+            for m in request.messages
         ]
-        seed = extra.get("seed")  # the only extra field the stand-in honours; others are ignored
+        seed = request.extra.get("seed")  # the only extra field the stand-in honours
         start = time.perf_counter()
         if response_format is None:
             text, usage, finish = await asyncio.to_thread(
@@ -222,13 +217,12 @@ class LocalClient(ChatClient):
             text, usage, finish, parsed = await asyncio.to_thread(
                 self._generate_structured, chat, temperature, limit, seed, response_format
             )
-        return ChatResult(
-            text=text,
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=time.perf_counter() - start,
-            cost_usd=self.pool.cost(model, usage),
+        latency = time.perf_counter() - start
+        return self._priced(
+            model,
+            text,
+            usage,
+            latency,
             parsed=parsed,
             finish_reason=finish,
             stand_in=True,

@@ -11,21 +11,20 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult, ClientSettings, Message
+from routerlab.llm.base import ChatClient, ChatResult, ClientSettings, OnResult
+from routerlab.llm.request import LLMRequest
 from routerlab.pool import Pool
 from routerlab.redact import redact_urls
 from routerlab.usage import Usage
 
 if TYPE_CHECKING:
     import openai
-
-T = TypeVar("T", bound=BaseModel)
 
 API_KEY_ENV = "OPENAI_API_KEY"
 BASE_URL_ENV = "OPENAI_BASE_URL"
@@ -134,41 +133,23 @@ class OpenAIClient(ChatClient):
     # -- calls ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _params(
-        model: str,
-        messages: list[Message],
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        extra: dict[str, Any],
-    ) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": model, "messages": messages}
+    def _params(request: LLMRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": request.model, "messages": request.message_list()}
         # Only what the caller set is sent: the gateway decides what a model accepts.
-        if temperature is not None:
-            params["temperature"] = temperature
-        if max_tokens is not None:
-            params["max_tokens"] = max_tokens
-        if max_completion_tokens is not None:
-            params["max_completion_tokens"] = max_completion_tokens
-        if extra:
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            params["max_tokens"] = request.max_tokens
+        if request.max_completion_tokens is not None:
+            params["max_completion_tokens"] = request.max_completion_tokens
+        if request.extra:
             # extra_body merges any field into the JSON body, known to this SDK version or not.
-            params["extra_body"] = dict(extra)
+            params["extra_body"] = dict(request.extra)
         return params
 
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        params = self._params(
-            model, messages, temperature, max_tokens, max_completion_tokens, extra
-        )
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        params = self._params(request)
+        model, response_format = request.model, request.response_format
         where = f"{self.backend} {model}"
         client = self._sdk()
         start = time.perf_counter()
@@ -199,31 +180,19 @@ class OpenAIClient(ChatClient):
                 kind="invalid_output",
             )
         usage = Usage.from_openai(completion.usage)
-        return ChatResult(
-            text=message.content or "",
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=latency,
-            cost_usd=self.pool.cost(model, usage),
+        return self._priced(
+            model,
+            message.content or "",
+            usage,
+            latency,
             parsed=parsed,
             finish_reason=choice.finish_reason,
             stand_in=False,
             raw=completion.model_dump(mode="json", warnings=False),
         )
 
-    async def astream(
-        self,
-        model: str,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        max_completion_tokens: int | None = None,
-        response_format: type[BaseModel] | None = None,
-        extra: dict[str, Any] | None = None,
-        on_result: Callable[[ChatResult[Any]], None] | None = None,
-        **kwargs: Any,
+    async def _astream(
+        self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
     ) -> AsyncIterator[str]:
         """Yield text deltas as the server streams them (``stream=True``).
 
@@ -232,27 +201,13 @@ class OpenAIClient(ChatClient):
         Structured output is not streamed: with ``response_format`` the parsed answer is yielded
         whole, as the base class does.
         """
-        if kwargs:
-            raise ConfigError(f"unexpected arguments for astream: {', '.join(sorted(kwargs))}")
-        if response_format is not None:
-            result = await self.acomplete(
-                model,
-                messages,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                max_completion_tokens=max_completion_tokens,
-                response_format=response_format,
-                extra=extra,
-            )
-            if on_result is not None:
-                on_result(result)
-            yield result.text
+        if request.response_format is not None:
+            async for whole in super()._astream(request, on_result, cacheable):
+                yield whole
             return
 
-        self._validate(model, messages, temperature)
-        params = self._params(
-            model, list(messages), temperature, max_tokens, max_completion_tokens, extra or {}
-        )
+        model = request.model
+        params = self._params(request)
         params.setdefault("stream_options", {"include_usage": True})
         where = f"{self.backend} {model}"
         client = self._sdk()
@@ -282,16 +237,9 @@ class OpenAIClient(ChatClient):
             raise _map_error(exc, where) from exc
         if on_result is not None:
             usage = Usage.from_openai(usage_data)
+            latency = time.perf_counter() - start
             on_result(
-                ChatResult(
-                    text="".join(parts),
-                    model=model,
-                    backend=self.backend,
-                    usage=usage,
-                    latency_s=time.perf_counter() - start,
-                    cost_usd=self.pool.cost(model, usage),
-                    finish_reason=finish_reason,
-                )
+                self._priced(model, "".join(parts), usage, latency, finish_reason=finish_reason)
             )
 
     async def aclose(self) -> None:

@@ -1,70 +1,40 @@
 """Record calls of any client to a JSONL file and serve them back without a model or network.
 
-A request is identified by :func:`request_key`: the sha256 of the canonical JSON of the model,
-messages, temperature, token limits, extra fields and the response schema. :class:`Recorder`
-appends one line per successful call (never rewriting the file); :class:`ReplayClient` answers
-from those lines and raises ``LLMError(kind="replay_miss")`` for a request it has not seen.
+A request is identified by its key (:meth:`LLMRequest.key`, also :func:`request_key`): the sha256
+of the canonical JSON of the model, messages, temperature, token limits, extra fields and the
+response schema. :class:`Recorder` appends one line per successful call (never rewriting the
+file); :class:`ReplayClient` answers from those lines and raises ``LLMError(kind="replay_miss")`` for a request it has not seen.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult, Message
+from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.request import LLMRequest, Message, canonical_json, request_key
 from routerlab.pool import Pool
 from routerlab.usage import Usage
 
-T = TypeVar("T", bound=BaseModel)
+__all__ = ["Recorder", "ReplayClient", "request_key"]
 
 RECORD_VERSION = 1
 _SUMMARY_CHARS = 300  # messages are summarized in the file; the key covers them in full
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def request_key(
-    model: str,
-    messages: list[Message],
-    *,
-    temperature: float | None = None,
-    max_tokens: int | None = None,
-    max_completion_tokens: int | None = None,
-    response_format: type[BaseModel] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> str:
-    """sha256 hex digest identifying a request (the same for the recorder and the replayer)."""
-    payload = {
-        "model": model,
-        "messages": messages,
-        # 0 and 0.0 must give the same key
-        "temperature": None if temperature is None else float(temperature),
-        "max_tokens": max_tokens,
-        "max_completion_tokens": max_completion_tokens,
-        "response_format": (
-            None if response_format is None else _canonical(response_format.model_json_schema())
-        ),
-        "extra": extra or {},
-    }
-    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
-
-
-def _summarize(messages: list[Message]) -> list[dict[str, str]]:
+def _summarize(messages: Sequence[Message]) -> list[dict[str, str]]:
     summary = []
     for message in messages:
         content = message.get("content")
-        text = content if isinstance(content, str) else _canonical(content)
+        text = content if isinstance(content, str) else canonical_json(content)
         if len(text) > _SUMMARY_CHARS:
             text = text[:_SUMMARY_CHARS] + f"... [{len(text)} chars]"
         summary.append({"role": str(message.get("role", "")), "content": text})
@@ -87,96 +57,18 @@ class Recorder(ChatClient):
         self.stand_in = inner.stand_in
         self._lock = threading.Lock()
 
-    async def acomplete(
-        self,
-        model: str,
-        messages: Sequence[Message],
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        max_completion_tokens: int | None = None,
-        response_format: type[T] | None = None,
-        extra: dict[str, Any] | None = None,
-        cacheable: bool | None = None,
-    ) -> ChatResult[T]:
-        """As :meth:`ChatClient.acomplete`; ``cacheable`` is forwarded to the wrapped client (a
-        response cache inside the recorder)."""
-        self._validate(model, messages, temperature)
-        return await self._record(
-            model,
-            list(messages),
-            cacheable=cacheable,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra or {},
-        )
-
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        return await self._record(
-            model,
-            messages,
-            cacheable=None,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra,
-        )
-
-    async def _record(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        cacheable: bool | None,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
-        result: ChatResult[T] = await self.inner.acomplete(
-            model,
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra,
-            cacheable=cacheable,
-        )
-        key = request_key(
-            model,
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra,
-        )
+    async def _asend(self, request: LLMRequest, cacheable: bool | None) -> ChatResult[Any]:
+        # cacheable is forwarded: a response cache inside the recorder reads it
+        result: ChatResult[Any] = await self.inner.asend(request, cacheable=cacheable)
         record = {
             "v": RECORD_VERSION,
-            "key": key,
+            "key": request.key(),
             "request": {
-                "model": model,
-                "messages": _summarize(messages),
-                "temperature": temperature,
-                "max_tokens": max_tokens,
-                "max_completion_tokens": max_completion_tokens,
-                "response_format": None if response_format is None else response_format.__name__,
-                "extra": extra,
+                **request.payload(),
+                "messages": _summarize(request.messages),
+                "response_format": (
+                    None if request.response_format is None else request.response_format.__name__
+                ),
             },
             "text": result.text,
             "parsed": None if result.parsed is None else result.parsed.model_dump(mode="json"),
@@ -189,12 +81,15 @@ class Recorder(ChatClient):
             "latency_s": result.latency_s,
             "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        line = _canonical(record) + "\n"
+        line = canonical_json(record) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
         return result
+
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        return await self._asend(request, None)
 
     def cache_stats(self) -> dict[str, Any] | None:
         return self.inner.cache_stats()
@@ -241,27 +136,10 @@ class ReplayClient(ChatClient):
     def __contains__(self, key: object) -> bool:
         return key in self._records
 
-    async def _acomplete(
-        self,
-        model: str,
-        messages: list[Message],
-        *,
-        temperature: float | None,
-        max_tokens: int | None,
-        max_completion_tokens: int | None,
-        response_format: type[T] | None,
-        extra: dict[str, Any],
-    ) -> ChatResult[T]:
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
         start = time.perf_counter()
-        key = request_key(
-            model,
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            max_completion_tokens=max_completion_tokens,
-            response_format=response_format,
-            extra=extra,
-        )
+        model, response_format = request.model, request.response_format
+        key = request.key()
         record = self._records.get(key)
         if record is None:
             raise LLMError(
@@ -269,7 +147,7 @@ class ReplayClient(ChatClient):
                 f"({len(self._records)} recorded); record it first with a Recorder",
                 kind="replay_miss",
             )
-        parsed: T | None = None
+        parsed: BaseModel | None = None
         if response_format is not None:
             try:
                 if record.get("parsed") is not None:
@@ -284,12 +162,11 @@ class ReplayClient(ChatClient):
                 ) from exc
         usage = Usage(**record.get("usage", {}))
         cost = record.get("cost_usd")
-        return ChatResult(
-            text=str(record.get("text", "")),
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=time.perf_counter() - start,
+        return self._priced(
+            model,
+            str(record.get("text", "")),
+            usage,
+            time.perf_counter() - start,
             cost_usd=float(cost) if cost is not None else self.pool.cost(model, usage),
             parsed=parsed,
             finish_reason=record.get("finish_reason"),

@@ -1,1 +1,14 @@
-"""Test helpers shipped with the package (a loopback OpenAI-compatible server)."""
+"""Test helpers shipped with the package.
+
+- :func:`make_pool`, :func:`make_outcome_table`: a small pool / a seeded random outcome table.
+- :class:`ScriptedChatClient`: the backend interface answering from a script, recording calls.
+- ``routerlab.testing.pytest_plugin``: restores the router registry after each test.
+- ``routerlab.testing.fake_openai``: a loopback OpenAI-compatible server.
+
+Nothing heavy is imported here: pandas loads when a table is made.
+"""
+
+from routerlab.testing.chat import ScriptedChatClient
+from routerlab.testing.pools import make_outcome_table, make_pool
+
+__all__ = ["ScriptedChatClient", "make_outcome_table", "make_pool"]
