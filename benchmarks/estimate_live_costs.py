@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from routerlab.budget import estimate_notebook_cost
+from routerlab.budget_estimates import estimate_notebook_cost
 
 
 def main() -> None:

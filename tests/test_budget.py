@@ -11,13 +11,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from routerlab.budget import (
-    BudgetExceeded,
-    SpendCap,
-    estimate_harness_cost,
-    estimate_label_cost,
-    resolve_max_cost,
-)
+from routerlab.budget import BudgetExceeded, SpendCap, resolve_max_cost
+from routerlab.budget_estimates import estimate_harness_cost, estimate_label_cost
 from routerlab.errors import ConfigError
 from routerlab.harness import load_questions, mmlu_gateway, run_harness
 from routerlab.llm.cache import CachingClient, ResponseCache
@@ -284,7 +279,7 @@ def test_live_param_sets_state_the_estimators_figure(mirror, notebook):
     """The cost in each [live] set's comment is what the estimator computes for that set."""
     import re
 
-    from routerlab.budget import estimate_notebook_cost
+    from routerlab.budget_estimates import estimate_notebook_cost
     from routerlab.notebooks import load_params, notebook_paths
 
     path = notebook_paths(only=[notebook])[0]
@@ -299,7 +294,7 @@ def test_live_param_sets_state_the_estimators_figure(mirror, notebook):
 
 
 def test_guard_labeling_counts_only_what_is_left(pool, tmp_path, capsys):
-    from routerlab.budget import guard_labeling
+    from routerlab.budget_estimates import guard_labeling
     from routerlab.labeling.labeler import LabelConfig, label_prompts
 
     ck = tmp_path / "ck.jsonl"
@@ -385,7 +380,7 @@ def test_checkpoint_path_changes_with_each_setting(tmp_path):
 
 
 def test_batch_price_is_the_pools_discount_of_the_list_estimate(pool, gold, questions):
-    from routerlab.budget import at_batch_price, estimate_judge_cost
+    from routerlab.budget_estimates import at_batch_price, estimate_judge_cost
 
     est = estimate_harness_cost(gateway(pool, paid_upstream(pool, gold)), questions)
     batch = at_batch_price(est, pool)

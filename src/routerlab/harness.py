@@ -26,7 +26,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from routerlab.asyncutil import run_sync
-from routerlab.budget import SpendCap, estimate_harness_cost, guard, resolve_max_cost
+from routerlab.budget import SpendCap, guard, resolve_max_cost
+from routerlab.budget_estimates import estimate_harness_cost
 from routerlab.errors import ConfigError
 from routerlab.gateway import Gateway, RoutedResponse
 from routerlab.harness_outcomes import harness_records, merge_outcomes, outcomes_from_results
@@ -158,7 +159,7 @@ async def arun_harness(
 ) -> HarnessResult:
     """Run every question through the router and through ``fixed_model``.
 
-    The estimate (:func:`routerlab.budget.estimate_harness_cost`) of the questions left is
+    The estimate (:func:`routerlab.budget_estimates.estimate_harness_cost`) of the questions left is
     printed before every run (a local stand-in gets one line: what the calls would cost live).
     ``max_cost_usd`` (else ``$MAX_COST_USD``; None or 0: no cap) caps what a live run pays: a run
     whose estimate is above the cap is refused with :class:`~routerlab.budget.BudgetExceeded`. While it runs, each question reserves its

@@ -76,7 +76,8 @@ def _guard(
     """Print the estimate at Batch price before anything is submitted; refuse it above the cap
     (:class:`~routerlab.budget.BudgetExceeded`: one-line error, exit 2). A run resumed from its
     state file was estimated when it was submitted: its batches are only polled and collected."""
-    from routerlab.budget import at_batch_price, guard, resolve_max_cost
+    from routerlab.budget import guard, resolve_max_cost
+    from routerlab.budget_estimates import at_batch_price
 
     cap = resolve_max_cost(args.max_cost)
     if state.is_file():
@@ -116,7 +117,7 @@ def _router(args: argparse.Namespace, pool: Any, chat: Any) -> Any:
 def run_harness_cmd(args: argparse.Namespace) -> int:
 
     from routerlab.asyncutil import run_sync
-    from routerlab.budget import estimate_harness_cost
+    from routerlab.budget_estimates import estimate_harness_cost
     from routerlab.cli._inputs import check_output_dir
     from routerlab.harness import load_questions, mmlu_gateway
     from routerlab.harness_batch import DONE, arun_harness_batch
@@ -151,7 +152,7 @@ def run_harness_cmd(args: argparse.Namespace) -> int:
 def run_judge_cmd(args: argparse.Namespace) -> int:
 
     from routerlab.asyncutil import run_sync
-    from routerlab.budget import estimate_judge_cost
+    from routerlab.budget_estimates import estimate_judge_cost
     from routerlab.cli._inputs import check_input_file, check_output_file, read_or_fail
     from routerlab.harness_batch import DONE, arun_decisions_batch
     from routerlab.labeling.io import read_prompts

@@ -71,7 +71,8 @@ def _make_client(profile: Any, pool: Any) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from routerlab.budget import guard_labeling, resolve_max_cost
+    from routerlab.budget import resolve_max_cost
+    from routerlab.budget_estimates import guard_labeling
     from routerlab.errors import ConfigError
     from routerlab.labeling.cleaning import CleaningConfig, clean_prompts
     from routerlab.labeling.io import checkpoint_for, read_prompts, write_labels
