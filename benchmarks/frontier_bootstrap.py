@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from routerlab.evaluation.frontier import bootstrap_frontier
+from routerlab.evaluation.frontier_bootstrap import bootstrap_frontier
 from routerlab.evaluation.multi import Sweep, evaluate_multi
 
 

@@ -21,19 +21,21 @@ from routerlab.errors import ConfigError
 from routerlab.evaluation.frontier import (
     Frontier,
     area_vs_hull,
-    bootstrap_frontier,
     choice_points,
     cost_to_best_share,
     curve_metrics,
     fixed_mix_hull,
     hull_models,
     oracle_choices,
-    percentile_interval,
     quality_at_cheapest_cost,
     random_choices,
-    resample_weights,
     single_points,
     upper_envelope,
+)
+from routerlab.evaluation.frontier_bootstrap import (
+    bootstrap_frontier,
+    percentile_interval,
+    resample_weights,
 )
 
 A, B, C = 0, 1, 2

@@ -36,20 +36,22 @@ import pandas as pd
 from routerlab.errors import ConfigError
 from routerlab.evaluation.frontier import (
     CURVE_METRICS,
-    NAN_MEANS,
     PER_1K,
-    BootstrapDraws,
     Frontier,
-    bootstrap_frontier,
     check_choices,
     check_inputs,
     choice_points,
     curve_metrics,
     oracle_choices,
-    percentile_interval,
     random_choices,
     single_points,
     upper_envelope,
+)
+from routerlab.evaluation.frontier_bootstrap import (
+    NAN_MEANS,
+    BootstrapDraws,
+    bootstrap_frontier,
+    percentile_interval,
 )
 
 SINGLE_PREFIX = "always:"
