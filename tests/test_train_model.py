@@ -13,15 +13,10 @@ from test_train_prepare import make_labeled
 
 from routerlab.errors import ConfigError
 from routerlab.routers import make_router
+from routerlab.training.config import TrainingConfig, offline_base_model
 from routerlab.training.io import INFO_FILE, ModelDirError, read_info, save_classifier
 from routerlab.training.prepare import prepare_data
-from routerlab.training.trainer import (
-    SelectionLeakError,
-    TrainingConfig,
-    check_selection_rows,
-    offline_base_model,
-    train_classifier,
-)
+from routerlab.training.trainer import SelectionLeakError, check_selection_rows, train_classifier
 
 
 def tiny_model(labels: tuple[str, ...], seed: int = 0):
@@ -255,7 +250,7 @@ def test_resume_continues_from_the_last_checkpoint(trained, pool, monkeypatch):
 def test_offline_recipe_is_the_mirror_reference_fine_tune() -> None:
     """The offline recipe is the mirror README's reference fine-tune (lr 5e-5, batch 16, cosine,
     class-weighted, 3 epochs), not one tuned on our rows; unstated settings keep the study's."""
-    from routerlab.training.trainer import TrainingConfig, offline_config
+    from routerlab.training.config import TrainingConfig, offline_config
 
     recipe = offline_config(base_model="any-folder")
     study = TrainingConfig()

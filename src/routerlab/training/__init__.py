@@ -5,17 +5,19 @@ Heavy libraries (torch, transformers) are imported inside the functions that nee
 
 from routerlab.training.baselines import majority_baseline, run_baselines, tfidf_logreg_baseline
 from routerlab.training.bootstrap import Interval, bootstrap_intervals
+from routerlab.training.config import (
+    TrainingConfig,
+    default_base_model,
+    offline_config,
+    profile_config,
+)
 from routerlab.training.io import ModelDirError, load_classifier, read_info, save_classifier
 from routerlab.training.metrics import classification_metrics, confusion, per_class_report
 from routerlab.training.prepare import DEFAULT_SPLIT, SPLIT_MODES, PreparedData, prepare_data
 from routerlab.training.trainer import (
     SelectionLeakError,
-    TrainingConfig,
     TrainResult,
     check_selection_rows,
-    default_base_model,
-    offline_config,
-    profile_config,
     train_classifier,
 )
 

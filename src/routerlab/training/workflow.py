@@ -16,17 +16,13 @@ from routerlab.pool import Pool, load_pool
 from routerlab.profiles import Profile, resolve_profile
 from routerlab.training.baselines import BaselineResult, run_baselines
 from routerlab.training.bootstrap import Interval, bootstrap_intervals
+from routerlab.training.config import default_base_model, profile_config
 from routerlab.training.inference import predict_proba
 from routerlab.training.io import save_classifier
 from routerlab.training.metrics import classification_metrics
 from routerlab.training.prepare import DEFAULT_SPLIT, PreparedData, prepare_data
 from routerlab.training.report import results_row, save_report, training_info
-from routerlab.training.trainer import (
-    TrainResult,
-    default_base_model,
-    profile_config,
-    train_classifier,
-)
+from routerlab.training.trainer import TrainResult, train_classifier
 
 
 @dataclass
