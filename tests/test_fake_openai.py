@@ -13,7 +13,8 @@ from openai.lib._parsing._completions import type_to_response_format_param
 
 from routerlab.labeling.schema import label_schema
 from routerlab.schemas import compact_schema, verbose_schema
-from routerlab.testing.fake_openai import FAIL_MARKER, FakeOpenAIServer, instance_for
+from routerlab.testing.fake_completions import FAIL_MARKER, instance_for
+from routerlab.testing.fake_openai import FakeOpenAIServer
 
 
 @pytest.fixture(scope="module")

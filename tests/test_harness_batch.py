@@ -16,7 +16,8 @@ from routerlab.harness import format_question, mmlu_gateway, run_harness
 from routerlab.harness_batch import DONE, PENDING, arun_decisions_batch, arun_harness_batch
 from routerlab.llm.openai_client import OpenAIClient
 from routerlab.routers import make_router
-from routerlab.testing.fake_openai import FAIL_MARKER, FakeOpenAIServer
+from routerlab.testing.fake_completions import FAIL_MARKER
+from routerlab.testing.fake_openai import FakeOpenAIServer
 
 KEY = f"sk-test-{secrets.token_hex(8)}"
 QUESTIONS = [

@@ -3,7 +3,8 @@
 - :func:`make_pool`, :func:`make_outcome_table`: a small pool / a seeded random outcome table.
 - :class:`ScriptedChatClient`: the backend interface answering from a script, recording calls.
 - ``routerlab.testing.pytest_plugin``: restores the router registry after each test.
-- ``routerlab.testing.fake_openai``: a loopback OpenAI-compatible server.
+- ``routerlab.testing.fake_openai``: a loopback OpenAI-compatible server (its answers:
+  ``routerlab.testing.fake_completions``).
 
 Nothing heavy is imported here: pandas loads when a table is made.
 """

@@ -2,12 +2,10 @@
 
 It answers what routerlab's live profile uses, deterministically and without any model:
 
-* ``POST /v1/chat/completions`` — plain text (``"Answer: <letter>"``, the letter a hash of the
-  model and the last user message, so MMLU replies parse and differ between models), structured
-  outputs (a ``response_format`` of type ``json_schema`` gets a JSON object that validates against
-  that schema: first enum value, minimum numbers, fixed strings), and streaming (server-sent
-  events, usage in the last chunk) when the client streams. A user message containing
-  :data:`FAIL_MARKER` is answered with HTTP 400, so error paths can be exercised.
+* ``POST /v1/chat/completions`` — the deterministic answers of
+  :mod:`routerlab.testing.fake_completions` (plain text, structured outputs, HTTP 400 for a
+  prompt containing its ``FAIL_MARKER``), streamed as server-sent events (usage in the last
+  chunk) when the client streams.
 * ``/v1/files`` upload, metadata and content download.
 * ``/v1/batches`` create and retrieve: a batch runs every input line through the same chat
   handler when it is created and completes at once (or at the ``batch_polls``-th retrieve), writing
@@ -20,7 +18,6 @@ assert how many requests reached "upstream".
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import socket
@@ -35,141 +32,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-FAIL_MARKER = "FAKE_OPENAI_FAIL"
+from routerlab.testing.fake_completions import completion_for, error_body, stream_chunks
+
 MAX_KEPT = 1000  # chat request bodies kept for inspection (bounded: notebooks make many calls)
-LETTERS = "ABCD"
-
-
-# ----------------------------------------------------------------------------- schema filling
-
-
-def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if not ref:
-        return schema
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $ref are supported, got {ref!r}")
-    node: Any = root
-    for part in ref[2:].split("/"):
-        node = node[part]
-    return _resolve(dict(node), root)
-
-
-def instance_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
-    """A deterministic value that validates against ``schema`` (the JSON Schema subset that
-    OpenAI's strict structured outputs allow: objects, arrays, enums, const, anyOf, $ref)."""
-    root = schema if root is None else root
-    schema = _resolve(schema, root)
-    if "const" in schema:
-        return schema["const"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            options = [_resolve(o, root) for o in schema[key]]
-            # prefer a real value over null
-            chosen = next((o for o in options if o.get("type") != "null"), options[0])
-            return instance_for(chosen, root)
-    kind = schema.get("type", "object")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {name: instance_for(sub, root) for name, sub in props.items()}
-    if kind == "array":
-        n = int(schema.get("minItems", 1))
-        return [instance_for(schema.get("items", {}), root) for _ in range(n)]
-    if kind == "integer":
-        low = schema.get("minimum")
-        if low is None and "exclusiveMinimum" in schema:
-            low = int(schema["exclusiveMinimum"]) + 1
-        return int(low if low is not None else 1)
-    if kind == "number":
-        low = schema.get("minimum")
-        high = schema.get("maximum")
-        if low is not None and high is not None:
-            return (float(low) + float(high)) / 2
-        return float(low if low is not None else 1.0)
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    text = "fake"
-    return text.ljust(int(schema.get("minLength", 0)), "x")
-
-
-# ----------------------------------------------------------------------------- completions
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
-
-
-def _tokens(text: str) -> int:
-    return max(1, len(text) // 4)
-
-
-def completion_for(body: dict[str, Any], *, completion_id: str) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, JSON body) of a chat completion request, deterministic in its body."""
-    model = body.get("model")
-    messages = body.get("messages")
-    if not isinstance(model, str) or not isinstance(messages, list) or not messages:
-        return 400, _error("the request needs a model and a non-empty messages list")
-    users = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-    last = users[-1] if users else ""
-    if FAIL_MARKER in last:
-        return 400, _error(f"the prompt contains {FAIL_MARKER}: refused on purpose")
-    fmt = body.get("response_format") or {}
-    if fmt.get("type") == "json_schema":
-        schema = fmt.get("json_schema", {}).get("schema", {})
-        content = json.dumps(instance_for(schema))
-    elif fmt.get("type") == "json_object":
-        content = "{}"
-    else:
-        digest = hashlib.sha256(f"{model}\n{last}".encode()).digest()
-        content = f"Answer: {LETTERS[digest[0] % 4]}"
-    prompt_tokens = sum(_tokens(_text_of(m.get("content"))) for m in messages)
-    completion_tokens = _tokens(content)
-    return 200, {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": 0,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {"role": "assistant", "content": content, "refusal": None},
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
-    }
-
-
-def _error(message: str, code: str = "invalid_request_error") -> dict[str, Any]:
-    return {"error": {"message": message, "type": code, "code": code, "param": None}}
-
-
-def _chunks(completion: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    base = {k: completion[k] for k in ("id", "created", "model")} | {
-        "object": "chat.completion.chunk"
-    }
-    text = completion["choices"][0]["message"]["content"]
-    for i in range(0, len(text), 4):  # several deltas, as a real stream sends
-        delta: dict[str, Any] = {"content": text[i : i + 4]}
-        if i == 0:
-            delta["role"] = "assistant"
-        yield base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
-    yield base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    yield base | {"choices": [], "usage": completion["usage"]}
 
 
 # ----------------------------------------------------------------------------- the app
@@ -226,7 +91,9 @@ def create_app(state: FakeState | None = None) -> Any:
     async def require_key(request: Request, call_next: Any) -> Any:
         auth = request.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or len(auth) <= len("Bearer "):
-            return JSONResponse(_error("missing bearer key", "invalid_api_key"), status_code=401)
+            return JSONResponse(
+                error_body("missing bearer key", "invalid_api_key"), status_code=401
+            )
         fake.authorization.add(auth)
         return await call_next(request)
 
@@ -242,7 +109,7 @@ def create_app(state: FakeState | None = None) -> Any:
         fake.stats["chat.completions.stream"] += 1
 
         async def events() -> AsyncIterator[bytes]:
-            for chunk in _chunks(payload):
+            for chunk in stream_chunks(payload):
                 yield f"data: {json.dumps(chunk)}\n\n".encode()
             yield b"data: [DONE]\n\n"
 
@@ -270,7 +137,7 @@ def create_app(state: FakeState | None = None) -> Any:
         fake.stats["files.create"] += 1
         fields = _multipart(request.headers.get("content-type", ""), await request.body())
         if "file" not in fields or "purpose" not in fields:
-            return JSONResponse(_error("upload needs file and purpose fields"), status_code=400)
+            return JSONResponse(error_body("upload needs file and purpose fields"), status_code=400)
         filename, data = fields["file"]
         file_id = _store(data, filename or "upload", data_text(fields["purpose"][1]))
         return _file_object(file_id)
@@ -278,14 +145,14 @@ def create_app(state: FakeState | None = None) -> Any:
     @app.get("/v1/files/{file_id}")
     async def file_meta(file_id: str) -> Any:
         if file_id not in fake.files:
-            return JSONResponse(_error(f"no file {file_id}", "not_found"), status_code=404)
+            return JSONResponse(error_body(f"no file {file_id}", "not_found"), status_code=404)
         return _file_object(file_id)
 
     @app.get("/v1/files/{file_id}/content")
     async def file_content(file_id: str) -> Any:
         fake.stats["files.content"] += 1
         if file_id not in fake.files:
-            return JSONResponse(_error(f"no file {file_id}", "not_found"), status_code=404)
+            return JSONResponse(error_body(f"no file {file_id}", "not_found"), status_code=404)
         return Response(fake.files[file_id]["data"], media_type="application/octet-stream")
 
     def _run_batch(batch_id: str, input_file_id: str) -> dict[str, Any]:
@@ -342,9 +209,9 @@ def create_app(state: FakeState | None = None) -> Any:
         fake.stats["batches.create"] += 1
         input_id = body.get("input_file_id")
         if input_id not in fake.files:
-            return JSONResponse(_error(f"no file {input_id}", "not_found"), status_code=404)
+            return JSONResponse(error_body(f"no file {input_id}", "not_found"), status_code=404)
         if body.get("endpoint") != "/v1/chat/completions":
-            return JSONResponse(_error("only /v1/chat/completions is served"), status_code=400)
+            return JSONResponse(error_body("only /v1/chat/completions is served"), status_code=400)
         batch_id = fake.new_id("batch")
         fake.batches[batch_id] = {
             "endpoint": body["endpoint"],
@@ -358,7 +225,7 @@ def create_app(state: FakeState | None = None) -> Any:
     async def retrieve_batch(batch_id: str) -> Any:
         fake.stats["batches.retrieve"] += 1
         if batch_id not in fake.batches:
-            return JSONResponse(_error(f"no batch {batch_id}", "not_found"), status_code=404)
+            return JSONResponse(error_body(f"no batch {batch_id}", "not_found"), status_code=404)
         fake.polls[batch_id] += 1
         return _batch_object(batch_id)
 
