@@ -111,6 +111,14 @@ class OutcomeTable:
             candidates = [c for c in plain if c not in declared]
             chosen = [c for c in candidates if _outcome_like(frame[c])]
             inferred_meta = [c for c in candidates if c not in chosen]
+            for c in inferred_meta:
+                stray = _stray_values(frame[c])
+                if stray:  # mostly outcomes with a few typos: a broken model column, not metadata
+                    raise ConfigError(
+                        f"{where}: model column {c!r} has values that are not outcomes: "
+                        f"{stray[:3]}; allowed: boolean (True/False, 1/0, yes/no) or a numeric "
+                        f"score in [0, 1] (or declare {c!r} as metadata)"
+                    )
             if inferred_meta:
                 notes.append(
                     f"kept as metadata (values not boolean or numeric in [0, 1]): "
@@ -260,6 +268,20 @@ def _outcome_like(values: pd.Series) -> bool:
     return bool(present.astype(str).str.strip().str.lower().isin(_TRUE | _FALSE).all())
 
 
+def _stray_values(values: pd.Series) -> list[str]:
+    """The non-outcome values of a column whose values are mostly outcomes (else ``[]``)."""
+    present = values.dropna().astype(str).str.strip()
+    if present.empty:
+        return []
+    numeric = pd.to_numeric(present, errors="coerce")
+    ok = (numeric.notna() & (numeric >= 0) & (numeric <= 1)) | present.str.lower().isin(
+        _TRUE | _FALSE
+    )
+    if ok.all() or ok.mean() < 0.5:
+        return []
+    return present[~ok].drop_duplicates().tolist()
+
+
 def _examples(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     return "; ".join(f"{c!r} has values like {frame[c].dropna().head(3).tolist()}" for c in columns)
 
@@ -371,6 +393,10 @@ def read_outcome_csv(
     if not file.is_file():
         raise DatasetNotFoundError(f"outcome table not found: {file}")
     frame = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
+    if frame.empty:
+        raise ConfigError(
+            f"outcome table {str(file)!r} has a header but no rows; expected one row per prompt"
+        )
     return OutcomeTable.from_frame(frame, models, name=file.stem, metadata=metadata)
 
 
