@@ -1,7 +1,8 @@
 """Router evaluation on outcome tables: scoring, the in-domain learner, results, study outputs.
 
 The public entry point is :func:`run_evaluation` (:mod:`.run`, scoring any registered router);
-:mod:`.results` holds what it returns, :mod:`.study` the files, claims and prose written from it;
+:mod:`.results` holds what it returns, :mod:`.study` the files, claims and prose written from it (import it directly: it draws
+figures, and the plots import :mod:`.results`);
 :mod:`.scoring` holds the metric definitions
 (both threshold grids, bootstrap intervals), :mod:`.comparisons` the seed spread, the comparison
 with RouteLLM's published result and the cost ranking, :mod:`.fewshot` the 5-shot prefix priced
@@ -20,7 +21,6 @@ from routerlab.evaluation.scoring import (
     score_choices,
     threshold_curve,
 )
-from routerlab.evaluation.study import per_subject
 
 __all__ = [
     "Evaluation",
@@ -30,7 +30,6 @@ __all__ = [
     "cpt",
     "curve_metrics",
     "load_decisions",
-    "per_subject",
     "policy_curve",
     "qcut_curve",
     "run_evaluation",

@@ -1,18 +1,17 @@
 """Outcome tables for 2..N models and the registry of named table sources.
 
 ``from routerlab.tables import OutcomeTable, load_table`` is the import path everyone uses.
-:mod:`.outcome_table` holds the type and CSV read/write, :mod:`.registry` the named sources,
+:mod:`.outcome_table` holds the type, :mod:`.csv_io` CSV read/write, :mod:`.registry` the named sources,
 :mod:`.routellm` the RouteLLM MMLU table (registered as ``routellm-mmlu`` on import).
 """
 
+from routerlab.tables.csv_io import read_outcome_csv, write_outcome_table
 from routerlab.tables.outcome_table import (
     COST_SEP,
     EXTRAS,
     KNOWN_METADATA,
     OutcomeTable,
     prompt_id,
-    read_outcome_csv,
-    write_outcome_table,
 )
 from routerlab.tables.registry import (
     load_outcome_table,

@@ -29,7 +29,8 @@ from typing import Any
 
 from routerlab.errors import ConfigError, DatasetNotFoundError
 from routerlab.prices import ModelPrice
-from routerlab.tables.outcome_table import OutcomeTable, read_outcome_csv
+from routerlab.tables.csv_io import read_outcome_csv
+from routerlab.tables.outcome_table import OutcomeTable
 
 TableLoader = Callable[..., OutcomeTable]
 
