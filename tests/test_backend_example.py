@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from routerlab.llm import ChatClient, ChatResult, LLMRequest, Recorder, ReplayClient
+# -- example: a backend ---------------------------------------------------------------------------
+from routerlab.llm import ChatClient, ChatResult, LLMRequest
 from routerlab.usage import Usage
 
 
-# -- example: a backend that answers every request with its last message, shouted --------------
 class ShoutingClient(ChatClient):
+    """Answers every request with its last message, shouted."""
+
     backend = "shout"
 
     async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
@@ -19,6 +21,7 @@ class ShoutingClient(ChatClient):
 
 
 # -- end of example --------------------------------------------------------------------------------
+from routerlab.llm import Recorder, ReplayClient  # noqa: E402
 
 
 def test_a_new_backend_is_one_method_and_works_with_every_wrapper(pool, tmp_path):
