@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from routerlab.errors import ConfigError
-from routerlab.gateway import CapabilityError, FileInputError, Gateway, call_params, check_files
+from routerlab.gateway import CapabilityError, FileInputError, Gateway, check_files
 from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.llm.request import LLMRequest
 from routerlab.pool import ModelSpec, Pool
@@ -106,12 +106,6 @@ def test_file_sent_to_model_without_capability():
     # text files are inlined, so any model takes them
     resp = gw.answer(RouteRequest("read", files=(FIXTURES / "notes.txt",)), "blind")
     assert resp.answer == "ok" and len(client.calls) == 1
-
-
-def test_call_params_name_is_the_pools_rule(pool):
-    # the gateway's old entry point stays for callers and delegates to the pool
-    for model in pool.names:
-        assert call_params(pool, model, 0.7, 100) == pool.call_params(model, 0.7, 100)
 
 
 def test_gateway_rejects_bad_settings(pool):

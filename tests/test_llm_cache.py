@@ -155,16 +155,15 @@ def test_unset_temperature_is_not_cached(pool, db):
 def test_the_callers_wish_decides_not_the_temperature_sent(pool, db):
     """call_params drops the temperature for reasoning models: a caller that asked 0.2 of
     o4-mini sends no temperature, and must not be cached; one that asked 0 is."""
-    from routerlab.gateway import call_params
 
     up = upstream(pool)
     client = CachingClient(up, ResponseCache(db))
-    sampled = call_params(pool, "o4-mini", 0.2, 50)
+    sampled = pool.call_params("o4-mini", 0.2, 50)
     assert "temperature" not in sampled
     for _ in range(2):
         client.complete("o4-mini", MSG, cacheable=is_cacheable(0.2), **sampled)
     assert len(up.calls) == 2
-    exact = call_params(pool, "o4-mini", 0, 50)
+    exact = pool.call_params("o4-mini", 0, 50)
     first = client.complete("o4-mini", MSG, cacheable=is_cacheable(0), **exact)
     second = client.complete("o4-mini", MSG, cacheable=is_cacheable(0), **exact)
     assert len(up.calls) == 3 and not first.cached and second.cached

@@ -89,12 +89,6 @@ _EXAMPLES = (
 )  # fmt: skip
 
 
-def tier_models(pool: Pool) -> dict[str, str]:
-    """Which pool model plays each example tier (kept for callers of this name; the rule is
-    :meth:`Pool.tier_models <routerlab.pool.Pool.tier_models>`)."""
-    return pool.tier_models()
-
-
 def _example_block(pool: Pool) -> str:
     tiers = pool.tier_models()
     blocks = []

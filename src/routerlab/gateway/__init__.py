@@ -40,7 +40,6 @@ __all__ = [
     "KnobNotApplicable",
     "PdfMode",
     "RoutedResponse",
-    "call_params",
     "check_capability",
     "check_files",
     "content_parts",
@@ -50,11 +49,3 @@ __all__ = [
     "openai_file_uploader",
     "routed_response",
 ]
-
-
-def call_params(
-    pool: Pool, model: str, temperature: float | None, max_output_tokens: int | None
-) -> dict[str, Any]:
-    """Keyword arguments ``model`` accepts; the rule is
-    :meth:`Pool.call_params <routerlab.pool.Pool.call_params>` (this name stays for callers)."""
-    return pool.call_params(model, temperature, max_output_tokens)

@@ -102,7 +102,7 @@ class ChatClient(ABC):
 
         ``cacheable``: whether the answer may be served from / stored in a response cache. Call
         sites set it from the temperature the *caller* asked for (0: deterministic), before
-        :func:`routerlab.gateway.call_params` drops the temperature for models that reject it.
+        :meth:`routerlab.pool.Pool.call_params` drops the temperature for models that reject it.
         None lets the cache decide from ``temperature`` (cached only when it is 0). Backends
         ignore it; only the caching wrapper, and wrappers that forward to it, read it.
         """

@@ -15,7 +15,6 @@ import numpy as np
 from routerlab.errors import ConfigError
 from routerlab.features import prompt_tokens
 from routerlab.pool import Pool
-from routerlab.prompts import tier_models
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, ScoringRouter, register_router
 
@@ -28,7 +27,7 @@ class FixedRouter(Router):
 
     def __init__(self, pool: Pool, model: str | None = None) -> None:
         super().__init__(pool)
-        self.model = pool.get(model).name if model else tier_models(pool)["general"]
+        self.model = pool.get(model).name if model else pool.tier_models()["general"]
 
     def _decide(self, request: RouteRequest) -> Decision:
         return Decision(model=self.model, router=self.name, confidence=1.0)
@@ -118,7 +117,7 @@ class LengthRouter(ScoringRouter):
             raise ConfigError(f"unknown length unit {unit!r}; allowed: {', '.join(LENGTH_UNITS)}")
         self.threshold = threshold
         self.unit = unit
-        self.strong = pool.get(strong).name if strong else tier_models(pool)["general"]
+        self.strong = pool.get(strong).name if strong else pool.tier_models()["general"]
 
     def score_batch(
         self, prompts: Sequence[str], metadata: Mapping[str, Sequence[Any]] | None = None
