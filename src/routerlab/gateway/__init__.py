@@ -8,7 +8,6 @@ Modules: :mod:`~routerlab.gateway.files` (attachments: checks and content parts)
 
 from __future__ import annotations
 
-from typing import Any
 
 from routerlab.gateway.answer import COUNT_OFFLOAD_CHARS, Gateway, make_request
 from routerlab.gateway.decisions import KnobNotApplicable, fit_decision
@@ -26,7 +25,6 @@ from routerlab.gateway.files import (
     openai_file_uploader,
 )
 from routerlab.gateway.response import RoutedResponse, failed_response, routed_response
-from routerlab.pool import Pool
 
 __all__ = [
     "ALLOWED_FILES",
