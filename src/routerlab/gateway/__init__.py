@@ -8,7 +8,6 @@ Modules: :mod:`~routerlab.gateway.files` (attachments: checks and content parts)
 
 from __future__ import annotations
 
-
 from routerlab.gateway.answer import COUNT_OFFLOAD_CHARS, Gateway, make_request
 from routerlab.gateway.decisions import KnobNotApplicable, fit_decision
 from routerlab.gateway.files import (
