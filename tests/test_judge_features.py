@@ -18,7 +18,6 @@ from routerlab.prompts import (
     compact_judge_prompt,
     judge_messages,
     judge_prompt_token_counts,
-    tier_models,
     verbose_judge_prompt,
 )
 from routerlab.request import RouteRequest
@@ -126,7 +125,7 @@ def test_prompts_are_rendered_from_pool_and_features():
         assert "gpt-4.1" not in text  # nothing of the default pool leaks in
     verbose = verbose_judge_prompt(pool, feats)
     assert verbose.count("Example ") == 3
-    tiers = tier_models(pool)
+    tiers = pool.tier_models()
     assert tiers == {"cheap": "tiny-x", "general": "big-y", "reasoning": "think-z"}
     assert '"model": "think-z"' in verbose
 
