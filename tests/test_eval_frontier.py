@@ -24,6 +24,7 @@ from routerlab.evaluation.frontier import (
     choice_points,
     cost_to_best_share,
     curve_metrics,
+    first_reach,
     fixed_mix_hull,
     hull_models,
     oracle_choices,
@@ -270,3 +271,12 @@ def test_the_all_cheapest_knob_is_at_the_cheapest_cost_despite_rounding() -> Non
     assert m["quality_at_cheapest_cost"] == pytest.approx(sq[0])
     draws = bootstrap_frontier(q, c, {"r": sweep}, n_boot=50, seed=0)
     assert not np.isnan(draws.curves["r"]["quality_at_cheapest_cost"]).any()
+
+
+def test_first_reach_interpolates_on_the_crossing_segment() -> None:
+    x = np.array([0.0, 1.0, 3.0, 4.0])
+    y = np.array([0.2, 0.4, 0.8, 0.8])
+    assert first_reach(x, y, 0.1) == 0.0  # reached at the first point
+    assert first_reach(x, y, 0.6) == pytest.approx(2.0)  # halfway along the segment 1 -> 3
+    assert first_reach(x, y, 0.8) == 3.0  # first point at the level, not the later plateau
+    assert np.isnan(first_reach(x, y, 0.9))  # never reached

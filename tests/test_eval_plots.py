@@ -51,6 +51,20 @@ def test_every_plot_returns_a_figure() -> None:
     # the random diagonal is drawn on top of every curve, in its own colour
     diagonal = next(line for line in lines if line.get_label().startswith("random in expectation"))
     assert diagonal.get_zorder() > max(line.get_zorder() for line in lines if line is not diagonal)
+    # it runs from always-weak to always-strong: share 0 -> 1, and mean weak -> strong cost
+    pair = evaluation.pair
+    assert list(diagonal.get_xdata()) == [0.0, 1.0]
+    assert list(diagonal.get_ydata()) == [pair.q_weak, pair.q_strong]
+    cost_diagonal = next(
+        line
+        for line in figures[1].axes[0].get_lines()
+        if line.get_label().startswith("random in expectation")
+    )
+    assert pair.weak_cost is not None
+    assert np.allclose(
+        cost_diagonal.get_xdata(), [1000 * pair.weak_cost.mean(), 1000 * pair.strong_cost.mean()]
+    )
+    assert list(cost_diagonal.get_ydata()) == [pair.q_weak, pair.q_strong]
     # one colour per router: always-weak (a marker) and random (a curve) differ
     from matplotlib.colors import to_hex
 

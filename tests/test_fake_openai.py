@@ -98,3 +98,18 @@ def test_files_and_a_batch_with_one_failing_line(sdk):
     err = [json.loads(x) for x in client.files.content(batch.error_file_id).text.splitlines()]
     assert [x["custom_id"] for x in out] == ["a", "c"] and [x["custom_id"] for x in err] == ["b"]
     assert err[0]["response"]["status_code"] == 400
+
+
+def test_unknown_files_and_batches_are_404_not_found(sdk):
+    _, server = sdk
+    auth = {"Authorization": "Bearer sk-test"}
+    for path in ("files/file-none", "files/file-none/content", "batches/batch_none"):
+        reply = httpx.get(f"{server.base_url}/{path}", headers=auth)
+        assert reply.status_code == 404, path
+        assert reply.json()["error"]["code"] == "not_found", path
+    reply = httpx.post(
+        f"{server.base_url}/batches",
+        json={"input_file_id": "file-none", "endpoint": "/v1/chat/completions"},
+        headers=auth,
+    )
+    assert reply.status_code == 404 and "no file file-none" in reply.json()["error"]["message"]

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from routerlab.grading.replies import balanced_objects, extract_answer, reply_text, zeroeval_answer
+from routerlab.grading.replies import (
+    balanced_objects,
+    command_argument,
+    extract_answer,
+    reply_text,
+    zeroeval_answer,
+)
 
 
 def test_fenced_json_after_prose() -> None:
@@ -52,6 +58,14 @@ def test_braces_inside_strings_do_not_end_an_object() -> None:
     ]
 
 
+def test_command_argument_first_or_last_and_unclosed() -> None:
+    text = "a \\boxed{1} b \\boxed{\\frac{1}{2}} c"
+    assert command_argument(text, "\\boxed") == "1"
+    assert command_argument(text, "\\boxed", last=True) == "\\frac{1}{2}"
+    assert command_argument("\\fbox{x", "\\fbox") is None
+    assert command_argument("no command", "\\boxed", last=True) is None
+
+
 def test_reply_text_takes_the_one_element_list() -> None:
     assert reply_text(["hello"]) == "hello"
     assert reply_text([]) == "" and reply_text(None) == "" and reply_text("x") == "x"
@@ -67,3 +81,8 @@ def test_zeroeval_extraction_quirks() -> None:
     assert zeroeval_answer("the answer: is $\\boxed{12}$", "gpt") == "is"
     assert zeroeval_answer("so $\\boxed{12}$", "Meta-Llama-3.1-8B-Instruct") == "12"
     assert zeroeval_answer("so $\\boxed{12}$", "gpt") is None
+    # Braces are counted inside strings too: the first "object" ends at the quoted "}" and fails
+    # to parse, so the bare regex reads "[1" (the robust extractor reads the whole list).
+    assert zeroeval_answer('{"answer": [1, "}"]}', "m") == "[1"
+    found = extract_answer('{"answer": [1, "}"]}')
+    assert found is not None and found.value == [1, "}"]

@@ -111,6 +111,13 @@ def test_verbose_schema_bounds():
     bad = {**good, "analysis": {**good["analysis"], "complexity_score": 10}}
     with pytest.raises(ValidationError):
         schema.model_validate(bad)
+    # the nested decision is narrowed to the pool too
+    off_pool = {**good, "routing_decision": {**good["routing_decision"], "model": "gpt-4.1"}}
+    with pytest.raises(ValidationError):
+        schema.model_validate(off_pool)
+    # one class per pool of names (cached), named and documented as the class it narrows
+    assert verbose_schema(make_pool()) is schema and schema.__name__ == "VerboseVerdict"
+    assert compact_schema(make_pool()) is compact_schema(make_pool())
 
 
 def test_prompts_are_rendered_from_pool_and_features():

@@ -88,6 +88,19 @@ def test_usage_rejects_inconsistent_counts():
             "completion_tokens_details": {"reasoning_tokens": 3},
         }
     ) == Usage(10, 5, 4, 3)
+    with pytest.raises(ValueError, match="reasoning_tokens must be >= 0, got -1"):
+        Usage(completion_tokens=1, reasoning_tokens=-1)
+
+
+def test_usage_sums_and_exports_every_count():
+    total = Usage(10, 5, 4, 3) + Usage(1, 2, 0, 1)
+    assert total == Usage(11, 7, 4, 4) and total.total_tokens == 18
+    assert total.to_dict() == {
+        "prompt_tokens": 11,
+        "completion_tokens": 7,
+        "cached_tokens": 4,
+        "reasoning_tokens": 4,
+    }
 
 
 # -- capability rules: one place for the gateway, the server, the judges and the labeler ------

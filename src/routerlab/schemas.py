@@ -8,7 +8,7 @@ file changes the schema without touching code.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -53,50 +53,35 @@ class VerboseVerdict(BaseModel):
     routing_decision: RoutingDecision
 
 
-def _model_literal(names: tuple[str, ...]) -> Any:
-    return Literal[names]  # Literal accepts a tuple of values at run time
+def _model_literal(pool: Pool) -> Any:
+    return Literal[tuple(pool.names)]  # Literal accepts a tuple of values at run time
 
 
-@lru_cache(maxsize=16)
-def _decision_schema(names: tuple[str, ...]) -> type[RoutingDecision]:
+_Schema = TypeVar("_Schema", bound=BaseModel)
+
+
+@lru_cache(maxsize=48)
+def _narrowed(base: type[_Schema], field: str, narrowed_type: Any) -> type[_Schema]:
+    """``base`` with ``field`` narrowed to ``narrowed_type``, under the same name and docstring
+    (cached: equal pools give the same class, and a narrowed class can narrow a field in turn)."""
     return create_model(  # type: ignore[no-any-return, call-overload]
-        "RoutingDecision",
-        __base__=RoutingDecision,
-        __doc__=RoutingDecision.__doc__,
-        model=(_model_literal(names), ...),
-    )
-
-
-@lru_cache(maxsize=16)
-def _compact_schema(names: tuple[str, ...]) -> type[CompactDecision]:
-    return create_model(  # type: ignore[no-any-return, call-overload]
-        "CompactDecision",
-        __base__=CompactDecision,
-        __doc__=CompactDecision.__doc__,
-        model=(_model_literal(names), ...),
-    )
-
-
-@lru_cache(maxsize=16)
-def _verbose_schema(names: tuple[str, ...]) -> type[VerboseVerdict]:
-    return create_model(  # type: ignore[no-any-return, call-overload]
-        "VerboseVerdict",
-        __base__=VerboseVerdict,
-        __doc__=VerboseVerdict.__doc__,
-        routing_decision=(_decision_schema(names), ...),
+        base.__name__,
+        __base__=base,
+        __doc__=base.__doc__,
+        **{field: (narrowed_type, ...)},
     )
 
 
 def routing_decision_schema(pool: Pool) -> type[RoutingDecision]:
     """``RoutingDecision`` whose ``model`` may only be one of ``pool.names``."""
-    return _decision_schema(tuple(pool.names))
+    return _narrowed(RoutingDecision, "model", _model_literal(pool))
 
 
 def compact_schema(pool: Pool) -> type[CompactDecision]:
     """Decision-only schema of the compact judge, narrowed to the pool."""
-    return _compact_schema(tuple(pool.names))
+    return _narrowed(CompactDecision, "model", _model_literal(pool))
 
 
 def verbose_schema(pool: Pool) -> type[VerboseVerdict]:
     """Analysis + decision schema of the verbose judge, narrowed to the pool."""
-    return _verbose_schema(tuple(pool.names))
+    return _narrowed(VerboseVerdict, "routing_decision", routing_decision_schema(pool))

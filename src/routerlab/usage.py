@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -20,9 +20,9 @@ class Usage:
     reasoning_tokens: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name, count in self.to_dict().items():
+            if count < 0:
+                raise ValueError(f"{name} must be >= 0, got {count}")
         if self.cached_tokens > self.prompt_tokens:
             raise ValueError("cached_tokens cannot exceed prompt_tokens")
         if self.reasoning_tokens > self.completion_tokens:
@@ -33,12 +33,8 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            self.cached_tokens + other.cached_tokens,
-            self.reasoning_tokens + other.reasoning_tokens,
-        )
+        mine, theirs = self.to_dict(), other.to_dict()
+        return Usage(**{name: mine[name] + theirs[name] for name in mine})
 
     @classmethod
     def from_openai(cls, usage: Any) -> Usage:
@@ -56,9 +52,6 @@ class Usage:
         )
 
     def to_dict(self) -> dict[str, int]:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "cached_tokens": self.cached_tokens,
-            "reasoning_tokens": self.reasoning_tokens,
-        }
+        """The counts by field name (every field is a count, so a new one is summed, checked
+        and exported without further edits)."""
+        return asdict(self)

@@ -71,6 +71,21 @@ _TOL = 1e-12
 _REL_TOL = 1e-9
 
 
+def first_reach(x: np.ndarray, y: np.ndarray, level: float) -> float:
+    """The smallest ``x`` at which the curve ``y(x)`` (points in increasing ``x``) first reaches
+    ``level``, linearly interpolated on the segment where it crosses; NaN when it never does.
+
+    One rule for the frontier's cost-to-reach and the PGR curve's CPT.
+    """
+    hit = np.flatnonzero(y >= level - _TOL)
+    if len(hit) == 0:
+        return float("nan")
+    i = int(hit[0])
+    if i == 0 or y[i] == y[i - 1]:
+        return float(x[i])
+    return float(x[i - 1] + (level - y[i - 1]) * (x[i] - x[i - 1]) / (y[i] - y[i - 1]))
+
+
 # ----------------------------------------------------------------------------- validation
 
 
@@ -136,13 +151,7 @@ class Frontier:
     def cost_to_reach(self, quality: float) -> float:
         """Smallest cost whose frontier quality is >= ``quality``; NaN when never reached."""
         q, c = self.quality, self.cost
-        hit = np.flatnonzero(q >= quality - _TOL)
-        if len(hit) == 0:
-            return float("nan")
-        i = int(hit[0])
-        if i == 0 or q[i] == q[i - 1]:
-            return float(c[i])
-        return float(c[i - 1] + (quality - q[i - 1]) * (c[i] - c[i - 1]) / (q[i] - q[i - 1]))
+        return first_reach(c, q, quality)
 
 
 def upper_envelope(cost: np.ndarray, quality: np.ndarray) -> Frontier:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from routerlab.errors import ConfigError
+from routerlab.evaluation.frontier import first_reach
 from routerlab.pool import Pool
 from routerlab.routers.base import check_cost_threshold, threshold_policy
 from routerlab.tables import OutcomeTable
@@ -128,15 +129,7 @@ def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
 
 def cpt(curve: pd.DataFrame, level: float) -> float:
     """Smallest strong-call share where PGR reaches ``level`` (interpolated); NaN if never."""
-    x = curve["strong_share"].to_numpy()
-    y = curve["pgr"].to_numpy()
-    hit = np.flatnonzero(y >= level - 1e-12)
-    if len(hit) == 0:
-        return float("nan")
-    i = int(hit[0])
-    if i == 0 or y[i] == y[i - 1]:
-        return float(x[i])
-    return float(x[i - 1] + (level - y[i - 1]) * (x[i] - x[i - 1]) / (y[i] - y[i - 1]))
+    return first_reach(curve["strong_share"].to_numpy(), curve["pgr"].to_numpy(), level)
 
 
 def curve_metrics(curve: pd.DataFrame) -> dict[str, float]:

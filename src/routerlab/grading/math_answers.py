@@ -27,7 +27,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from routerlab.grading.replies import extract_answer, zeroeval_answer
+from routerlab.grading.replies import command_argument, extract_answer, zeroeval_answer
 
 _TEXT_COMMANDS = re.compile(
     r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}"
@@ -65,23 +65,6 @@ _UNICODE = str.maketrans(
 _BASE = re.compile(r"^(-?[0-9A-Za-z]+)_\(?(\w+)\)?$")
 
 
-def _strip_wrapper(text: str, command: str) -> str:
-    """``\\boxed{X}`` (or another one-argument command around the whole answer) -> ``X``."""
-    start = text.find(command + "{")
-    if start < 0:
-        return text
-    i = start + len(command) + 1
-    depth = 1
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i:j]
-    return text
-
-
 def _fix_fracs(text: str) -> str:
     # \frac12 -> \frac{1}{2}, \frac1{2} -> \frac{1}{2}, \frac{1}2 -> \frac{1}{2}
     text = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", text)
@@ -108,8 +91,9 @@ def normalize_math_answer(answer: str) -> str:
     text = text.replace("\n", " ").replace("\\\\", "\\")
     for command in ("\\boxed", "\\fbox"):
         while command + "{" in text:
-            inner = _strip_wrapper(text, command)
-            if inner == text:
+            # \boxed{X} (a one-argument command around the whole answer) -> X
+            inner = command_argument(text, command)
+            if inner is None:
                 break
             text = inner
     text = re.sub(r"\\[\[\]()]", "", text)  # \( \) \[ \]

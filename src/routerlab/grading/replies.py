@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,17 +42,19 @@ class ExtractedAnswer:
 
 
 _SPECIAL = re.compile(r'[{}"\\]')
+_BRACES = re.compile(r"[{}]")
 
 
-def balanced_objects(text: str) -> list[str]:
-    """Every top-level ``{...}`` span of ``text``, braces inside JSON strings ignored."""
-    spans: list[str] = []
+def _top_level_spans(text: str, *, skip_strings: bool) -> Iterator[str]:
+    """The top-level ``{...}`` spans of ``text`` in order, lazily; braces inside JSON strings are
+    ignored when ``skip_strings``, counted otherwise (as ZeroEval did)."""
     depth = 0
     start = -1
     in_string = False
     skip_until = -1  # index of a character escaped by a backslash
-    # Only braces, quotes and backslashes matter: jump between them (replies are long prose).
-    for match in _SPECIAL.finditer(text):
+    # Only braces (and, when strings are skipped, quotes and backslashes) matter: jump between
+    # them (replies are long prose). Without quotes in the pattern, in_string is never set.
+    for match in (_SPECIAL if skip_strings else _BRACES).finditer(text):
         i = match.start()
         if i <= skip_until:
             continue
@@ -71,8 +74,32 @@ def balanced_objects(text: str) -> list[str]:
         elif char == "}" and depth > 0:
             depth -= 1
             if depth == 0:
-                spans.append(text[start : i + 1])
-    return spans
+                yield text[start : i + 1]
+
+
+def balanced_objects(text: str) -> list[str]:
+    """Every top-level ``{...}`` span of ``text``, braces inside JSON strings ignored."""
+    return list(_top_level_spans(text, skip_strings=True))
+
+
+def command_argument(text: str, command: str, *, last: bool = False) -> str | None:
+    """The braced argument of the first (``last``: the last) ``command{...}`` in ``text``
+    (``\\boxed{\\frac{1}{2}}`` -> ``\\frac{1}{2}``), or None when there is none or its braces
+    never close."""
+    opening = command + "{"
+    start = text.rfind(opening) if last else text.find(opening)
+    if start < 0:
+        return None
+    i = start + len(opening)
+    depth = 1
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i:j]
+    return None
 
 
 # A backslash that is LaTeX, not a JSON escape: before a character JSON cannot escape ("\s" in
@@ -129,22 +156,6 @@ _ANSWER_QUOTED = re.compile(r'"answer"\s*:\s*"((?:[^"\\]|\\.)*)"', re.DOTALL)
 _ANSWER_BARE = re.compile(r'"?answer"?\s*:\s*([^\n}]*)', re.IGNORECASE)
 
 
-def _last_boxed(text: str) -> str | None:
-    start = text.rfind("\\boxed{")
-    if start < 0:
-        return None
-    i = start + len("\\boxed{")
-    depth = 1
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i:j]
-    return None
-
-
 def extract_answer(reply: str, *, latex: bool = False) -> ExtractedAnswer | None:
     """The reply's answer, or None when it has none (see the module docstring for the order).
 
@@ -163,7 +174,7 @@ def extract_answer(reply: str, *, latex: bool = False) -> ExtractedAnswer | None
     match = _ANSWER_BARE.search(reply)
     if match and match.group(1).strip().rstrip(",").strip():
         return ExtractedAnswer(match.group(1).strip().rstrip(",").strip(), "regex")
-    boxed = _last_boxed(reply)
+    boxed = command_argument(reply, "\\boxed", last=True)
     if boxed is not None:
         return ExtractedAnswer(boxed, "boxed")
     return None
@@ -182,22 +193,14 @@ def reply_text(output: Any) -> str:
 def _zeroeval_first_object(text: str) -> dict[str, Any] | None:
     # Braces are counted without regard to strings, and only the first complete object is tried,
     # parsed after deleting every newline: all as ZeroEval did.
-    depth = 0
-    start = -1
-    for i, char in enumerate(text):
-        if char == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif char == "}" and depth > 0:
-            depth -= 1
-            if depth == 0:
-                try:
-                    parsed = json.loads(text[start : i + 1].replace("\n", ""))
-                except json.JSONDecodeError:
-                    return None
-                return parsed if isinstance(parsed, dict) else None
-    return None
+    span = next(_top_level_spans(text, skip_strings=False), None)
+    if span is None:
+        return None
+    try:
+        parsed = json.loads(span.replace("\n", ""))
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _zeroeval_regex_answer(text: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from routerlab.errors import ConfigError
@@ -36,6 +37,21 @@ def _cost_note(evaluation: Evaluation) -> str:
     return note.removeprefix("cost: ")
 
 
+def _random_diagonal(ax: Axes, x: tuple[float, float], evaluation: Evaluation) -> None:
+    """The line a random router traces in expectation: from always-weak at ``x[0]`` to
+    always-strong at ``x[1]`` (share of strong calls, or cost)."""
+    pair = evaluation.pair
+    ax.plot(
+        list(x),
+        [pair.q_weak, pair.q_strong],
+        color=DIAGONAL_COLOUR,
+        ls=(0, (4, 3)),
+        lw=1.4,
+        zorder=5,
+        label="random in expectation (diagonal)",
+    )
+
+
 def quality_vs_share(evaluation: Evaluation) -> Figure:
     """Quality against strong-call share: one line per curve router (its fixed palette colour,
     APGR with bootstrap 95 % interval in the legend), a marker per point router, and the random
@@ -66,15 +82,7 @@ def quality_vs_share(evaluation: Evaluation) -> Figure:
                 edgecolor="white",
                 label=_point_label(r),
             )
-    ax.plot(
-        [0, 1],
-        [pair.q_weak, pair.q_strong],
-        color=DIAGONAL_COLOUR,
-        ls=(0, (4, 3)),
-        lw=1.4,
-        zorder=5,
-        label="random in expectation (diagonal)",
-    )
+    _random_diagonal(ax, (0.0, 1.0), evaluation)
     ax.axhline(pair.q_weak, color=router_colour("always-weak"), lw=0.8, alpha=0.5)
     ax.axhline(pair.q_strong, color=router_colour("always-strong"), lw=0.8, alpha=0.5)
     ax.set_xlabel(f"share of calls to the strong model ({pair.strong})")
@@ -119,15 +127,7 @@ def quality_vs_cost(evaluation: Evaluation, *, per: int = 1000) -> Figure:
                 edgecolor="white",
                 label=_point_label(r),
             )
-    ax.plot(
-        [weak_c, strong_c],
-        [pair.q_weak, pair.q_strong],
-        color=DIAGONAL_COLOUR,
-        ls=(0, (4, 3)),
-        lw=1.4,
-        zorder=5,
-        label="random in expectation (diagonal)",
-    )
+    _random_diagonal(ax, (weak_c, strong_c), evaluation)
     ax.set_xlabel(
         f"estimated cost (USD per {per:,} prompts) — {_cost_note(evaluation)}", fontsize=8
     )

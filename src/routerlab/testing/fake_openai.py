@@ -81,6 +81,11 @@ class FakeState:
             return f"{prefix}-{next(self.ids)}"
 
 
+def _not_found(what: str, ident: object) -> JSONResponse:
+    """OpenAI's 404 for an unknown file or batch id."""
+    return JSONResponse(error_body(f"no {what} {ident}", "not_found"), status_code=404)
+
+
 def create_app(state: FakeState | None = None) -> Any:
     """The FastAPI app (``app.state.fake`` is its :class:`FakeState`)."""
     app = FastAPI(title="fake OpenAI")
@@ -145,14 +150,14 @@ def create_app(state: FakeState | None = None) -> Any:
     @app.get("/v1/files/{file_id}")
     async def file_meta(file_id: str) -> Any:
         if file_id not in fake.files:
-            return JSONResponse(error_body(f"no file {file_id}", "not_found"), status_code=404)
+            return _not_found("file", file_id)
         return _file_object(file_id)
 
     @app.get("/v1/files/{file_id}/content")
     async def file_content(file_id: str) -> Any:
         fake.stats["files.content"] += 1
         if file_id not in fake.files:
-            return JSONResponse(error_body(f"no file {file_id}", "not_found"), status_code=404)
+            return _not_found("file", file_id)
         return Response(fake.files[file_id]["data"], media_type="application/octet-stream")
 
     def _run_batch(batch_id: str, input_file_id: str) -> dict[str, Any]:
@@ -209,7 +214,7 @@ def create_app(state: FakeState | None = None) -> Any:
         fake.stats["batches.create"] += 1
         input_id = body.get("input_file_id")
         if input_id not in fake.files:
-            return JSONResponse(error_body(f"no file {input_id}", "not_found"), status_code=404)
+            return _not_found("file", input_id)
         if body.get("endpoint") != "/v1/chat/completions":
             return JSONResponse(error_body("only /v1/chat/completions is served"), status_code=400)
         batch_id = fake.new_id("batch")
@@ -225,7 +230,7 @@ def create_app(state: FakeState | None = None) -> Any:
     async def retrieve_batch(batch_id: str) -> Any:
         fake.stats["batches.retrieve"] += 1
         if batch_id not in fake.batches:
-            return JSONResponse(error_body(f"no batch {batch_id}", "not_found"), status_code=404)
+            return _not_found("batch", batch_id)
         fake.polls[batch_id] += 1
         return _batch_object(batch_id)
 
