@@ -124,13 +124,17 @@ class ScriptedChatClient(ChatClient):
         self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
     ) -> AsyncIterator[str]:
         self.cacheable.append(cacheable)
-        result = await self._acomplete(request, stream=True)
+        result = await self._scripted(request, stream=True)
         for delta in _DELTA.findall(result.text):
             yield delta
         if on_result is not None:
             on_result(result)
 
-    async def _acomplete(self, request: LLMRequest, stream: bool = False) -> ChatResult[Any]:
+    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        return await self._scripted(request, stream=False)
+
+    async def _scripted(self, request: LLMRequest, *, stream: bool) -> ChatResult[Any]:
+        """Record the call (and whether it streams), then answer it from the script."""
         index = len(self.calls)
         self.calls.append(request)
         self.streamed.append(stream)
