@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -10,21 +9,13 @@ from routerlab.evaluation.costs import ModelPrice
 from routerlab.evaluation.run import run_evaluation
 from routerlab.evaluation.study import per_subject
 from routerlab.plots import evaluation as plots
-from routerlab.tables import OutcomeTable
+from routerlab.testing import make_outcome_table
 
 
 def test_every_plot_returns_a_figure() -> None:
-    rng = np.random.default_rng(0)
-    n = 120
-    frame = pd.DataFrame(
-        {
-            "prompt": [f"prompt {i} " + "y" * int(rng.integers(50)) for i in range(n)],
-            "subject": rng.choice(["a", "b", "c"], n),
-            "weak": rng.random(n) < 0.5,
-            "strong": rng.random(n) < 0.8,
-        }
+    table = make_outcome_table(
+        120, ("weak", "strong"), seed=0, accuracy=[0.5, 0.8], subjects=("a", "b", "c")
     )
-    table = OutcomeTable.from_frame(frame)
     prices = {"weak": ModelPrice(0.2, 0.2), "strong": ModelPrice(20.0, 20.0)}
     evaluation = run_evaluation(
         table,
@@ -88,7 +79,6 @@ def test_save_per_subject_picks_a_learned_router(tmp_path):
     from types import SimpleNamespace
 
     from routerlab.evaluation.study import best_learned_router, save_per_subject
-    from routerlab.testing import make_outcome_table
 
     def fake(*names):
         return SimpleNamespace(results=[SimpleNamespace(name=n) for n in names])

@@ -157,34 +157,19 @@ def test_unknown_router_names_the_registered_ones(
 
 
 def test_run_evaluation_refuses_unknown_names() -> None:
-    import pandas as pd
-
     from routerlab.evaluation.run import run_evaluation
-    from routerlab.tables import OutcomeTable
+    from routerlab.testing import make_outcome_table
 
-    frame = pd.DataFrame(
-        {"prompt": [f"p{i}" for i in range(10)], "a": [True] * 10, "b": [False] * 10}
-    )
     with pytest.raises(ConfigError, match="unknown routers"):
-        run_evaluation(OutcomeTable.from_frame(frame), ["nope"], train_rows=2)
+        run_evaluation(make_outcome_table(10, ("a", "b")), ["nope"], train_rows=2)
 
 
 def test_classifier_without_a_model_dir_is_skipped_with_a_note(pool: Pool) -> None:
-    import pandas as pd
-
     from routerlab.evaluation.run import run_evaluation
-    from routerlab.tables import OutcomeTable
+    from routerlab.testing import make_outcome_table
 
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(
-        {
-            "prompt": [f"p{i}" for i in range(30)],
-            "a": rng.random(30) < 0.3,
-            "b": rng.random(30) < 0.8,
-        }
-    )
     evaluation = run_evaluation(
-        OutcomeTable.from_frame(frame),
+        make_outcome_table(30, ("a", "b"), seed=0, accuracy=[0.3, 0.8]),
         ["classifier", "length"],
         train_rows=5,
         bootstrap=0,

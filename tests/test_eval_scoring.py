@@ -17,8 +17,9 @@ from routerlab.evaluation.scoring import (
     score_choices,
     threshold_curve,
 )
-from routerlab.pool import ModelSpec, Pool
+from routerlab.pool import Pool
 from routerlab.tables import OutcomeTable
+from routerlab.testing import make_pool
 
 
 def two_model_table() -> OutcomeTable:
@@ -122,10 +123,7 @@ def three_model_table() -> OutcomeTable:
 
 
 def abc_pool() -> Pool:
-    def spec(name: str, price: float, order: int) -> ModelSpec:
-        return ModelSpec(name, price, price, price, 1000, name, order=order)
-
-    return Pool((spec("a", 1.0, 0), spec("b", 2.0, 1), spec("c", 3.0, 2)))
+    return make_pool(["a", "b", "c"], [1.0, 2.0, 3.0])  # one price per token, in and out
 
 
 COSTS = {"a": np.ones(4), "b": np.full(4, 2.0), "c": np.full(4, 3.0)}

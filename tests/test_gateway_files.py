@@ -10,37 +10,17 @@ import pytest
 
 from routerlab.errors import ConfigError
 from routerlab.gateway import CapabilityError, FileInputError, Gateway, check_files
-from routerlab.llm.base import ChatClient, ChatResult
-from routerlab.llm.request import LLMRequest
-from routerlab.pool import ModelSpec, Pool
+from routerlab.pool import Pool
 from routerlab.request import RouteRequest
 from routerlab.routers.baselines import FixedRouter
-from routerlab.usage import Usage
+from routerlab.testing import ScriptedChatClient, make_pool
 
 FIXTURES = Path(__file__).parent / "fixtures" / "judge"
 
 
-class CountingClient(ChatClient):
-    backend = "fake"
-
-    def __init__(self, pool: Pool) -> None:
-        super().__init__(pool)
-        self.calls: list[tuple[str, Any, dict[str, Any]]] = []
-
-    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
-        model, messages, kwargs = request.model, request.message_list(), request.params()
-        self.calls.append((model, messages, kwargs))
-        return ChatResult("ok", model, self.backend, Usage(5, 1), 0.01, 0.0)
-
-
 def blind_pool() -> Pool:
     """A pool whose cheap model reads neither images nor PDFs."""
-    return Pool(
-        models=(
-            ModelSpec("blind", 0.1, 0.05, 0.4, 1000, "Text only.", order=0),
-            ModelSpec("seer", 2.0, 0.5, 8.0, 1000, "Reads all.", vision=True, pdf=True, order=1),
-        )
-    )
+    return make_pool(["blind", "seer"], [(0.1, 0.4), (2.0, 8.0)], vision={"seer"}, pdf={"seer"})
 
 
 @pytest.mark.parametrize(
@@ -52,7 +32,7 @@ def blind_pool() -> Pool:
     ],
 )
 def test_bad_files_fail_before_any_call(pool, files, message):
-    client = CountingClient(pool)
+    client = ScriptedChatClient(pool=pool)
     gw = Gateway(pool, client, FixedRouter(pool, "gpt-4.1"))
     with pytest.raises(FileInputError, match=message):
         gw.route(RouteRequest("look", files=files))
@@ -74,7 +54,7 @@ def test_directory_with_text_suffix_is_rejected(tmp_path):
 
 
 def test_oversized_file_is_rejected(pool):
-    client = CountingClient(pool)
+    client = ScriptedChatClient(pool=pool)
     gw = Gateway(pool, client, max_file_bytes={"image": 10})
     with pytest.raises(
         FileInputError, match=r"dot.png is 70 bytes; the limit for image files is 10"
@@ -86,7 +66,7 @@ def test_oversized_file_is_rejected(pool):
 def test_non_utf8_text_file_is_unreadable(pool, tmp_path):
     bad = tmp_path / "latin.txt"
     bad.write_bytes(b"caf\xe9 \xff\xfe")
-    client = CountingClient(pool)
+    client = ScriptedChatClient(pool=pool)
     with pytest.raises(FileInputError, match="not UTF-8"):
         Gateway(pool, client).answer(RouteRequest("read", files=(bad,)), "gpt-4.1")
     assert client.calls == []
@@ -94,7 +74,7 @@ def test_non_utf8_text_file_is_unreadable(pool, tmp_path):
 
 def test_file_sent_to_model_without_capability():
     pool = blind_pool()
-    client = CountingClient(pool)
+    client = ScriptedChatClient(pool=pool)
     gw = Gateway(pool, client, FixedRouter(pool, "blind"))
     with pytest.raises(
         CapabilityError, match=r"'blind' cannot read image files.*models that can: seer"
@@ -110,11 +90,11 @@ def test_file_sent_to_model_without_capability():
 
 def test_gateway_rejects_bad_settings(pool):
     with pytest.raises(ConfigError, match="pdf_mode"):
-        Gateway(pool, CountingClient(pool), pdf_mode="ftp")  # type: ignore[arg-type]
+        Gateway(pool, ScriptedChatClient(pool=pool), pdf_mode="ftp")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="no router"):
-        Gateway(pool, CountingClient(pool)).route("hi")
+        Gateway(pool, ScriptedChatClient(pool=pool)).route("hi")
     with pytest.raises(ConfigError, match="concurrency"):
-        Gateway(pool, CountingClient(pool)).batch(["hi"], model="gpt-4.1", concurrency=0)
+        Gateway(pool, ScriptedChatClient(pool=pool)).batch(["hi"], model="gpt-4.1", concurrency=0)
 
 
 def test_make_request_and_overview(pool):
@@ -123,11 +103,11 @@ def test_make_request_and_overview(pool):
     assert make_request("hi", 0.2, "").files == ()
     assert make_request("hi", 0.2, None).files == ()
     assert make_request("hi", 0.2, FIXTURES / "dot.png").files == (FIXTURES / "dot.png",)
-    client = CountingClient(pool)
+    client = ScriptedChatClient(pool=pool)
     resp = Gateway(pool, client, FixedRouter(pool, "o4-mini")).route(make_request("hi"))
     facts = dict(zip(*resp.overview().to_dict("list").values(), strict=True))
     assert facts["model"] == "o4-mini" and facts["router"] == "fixed"
-    assert facts["fallback"] == "no" and client.calls[0][2]["temperature"] is None
+    assert facts["fallback"] == "no" and client.calls[0].temperature is None
 
 
 def test_openai_file_uploader_uses_purpose_user_data():
@@ -164,7 +144,7 @@ def test_openai_file_uploader_uses_purpose_user_data():
 def test_files_are_checked_by_content(pool, tmp_path, name, data, message):
     path = tmp_path / name
     path.write_bytes(data)
-    client = CountingClient(pool)
+    client = ScriptedChatClient(pool=pool)
     gw = Gateway(pool, client, FixedRouter(pool, "gpt-4.1"))
     with pytest.raises(FileInputError, match=message):
         gw.route(RouteRequest("look", files=(path,)))

@@ -13,7 +13,7 @@ from routerlab.features import (
     prompt_tokens,
     structure_flags,
 )
-from routerlab.pool import ModelSpec, Pool
+from routerlab.pool import Pool
 from routerlab.prompts import (
     compact_judge_prompt,
     judge_messages,
@@ -22,19 +22,20 @@ from routerlab.prompts import (
 )
 from routerlab.request import RouteRequest
 from routerlab.schemas import compact_schema, routing_decision_schema, verbose_schema
+from routerlab.testing import make_pool
 
 
-def make_pool() -> Pool:
+def odd_pool() -> Pool:
     """A pool with names that appear nowhere in the code: prompts must come from the pool."""
-    return Pool(
-        models=(
-            ModelSpec("tiny-x", 0.05, 0.01, 0.2, 1000, "Tiny and quick.", order=0),
-            ModelSpec("big-y", 3.0, 1.0, 12.0, 1000, "Big generalist.", vision=True, order=1),
-            ModelSpec(
-                "think-z", 1.5, 0.5, 6.0, 1000, "Careful thinker.", temperature=False,
-                reasoning=True, pdf=True, order=2,
-            ),
-        )
+    return make_pool(
+        ["tiny-x", "big-y", "think-z"],
+        [(0.05, 0.2), (3.0, 12.0), (1.5, 6.0)],
+        reasoning={"think-z"},
+        vision={"big-y"},
+        pdf={"think-z"},
+        descriptions={
+            "tiny-x": "Tiny and quick.", "big-y": "Big generalist.", "think-z": "Careful thinker."
+        },
     )  # fmt: skip
 
 
@@ -89,7 +90,7 @@ def test_prompt_features_of_request(tmp_path):
 
 
 def test_decision_schema_admits_only_pool_models():
-    pool = make_pool()
+    pool = odd_pool()
     schema = routing_decision_schema(pool)
     assert schema(model="big-y", confidence=0.5, reasoning="r").model == "big-y"
     with pytest.raises(ValidationError):
@@ -101,7 +102,7 @@ def test_decision_schema_admits_only_pool_models():
 
 
 def test_verbose_schema_bounds():
-    schema = verbose_schema(make_pool())
+    schema = verbose_schema(odd_pool())
     good = {
         "analysis": {"task_type": "qa", "complexity_score": 2, "domain": "geo",
                      "performance_needs": "speed", "estimated_tokens": 5, "creativity": "low"},
@@ -121,7 +122,7 @@ def test_verbose_schema_bounds():
 
 
 def test_prompts_are_rendered_from_pool_and_features():
-    pool = make_pool()
+    pool = odd_pool()
     feats = prompt_features(RouteRequest("```py\nx\n```", temperature=0.2))
     for text in (verbose_judge_prompt(pool, feats), compact_judge_prompt(pool, feats)):
         for spec in pool.models:

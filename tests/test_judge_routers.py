@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import pytest
 
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult
-from routerlab.llm.request import LLMRequest
+from routerlab.llm.base import ChatResult
 from routerlab.request import RouteRequest
 from routerlab.routers import make_router, router_names
 from routerlab.routers.judge import CompactJudgeRouter, VerboseJudgeRouter, default_fallback
@@ -24,49 +22,23 @@ VERDICT = {
 }  # fmt: skip
 
 
-class ScriptedClient(ChatClient):
-    """Returns ``reply`` (text, a ChatResult tweak, or an exception) and records the calls."""
-
-    backend = "scripted"
-
-    def __init__(self, pool, reply, *, parse: bool = True, delay: float = 0.0) -> None:
-        super().__init__(pool)
-        self.reply = reply
-        self.parse = parse
-        self.delay = delay
-        self.calls: list[dict[str, Any]] = []
-
-    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
-        model, messages, kwargs = request.model, request.message_list(), request.params()
-        self.calls.append({"model": model, "messages": messages, **kwargs})
-        await asyncio.sleep(self.delay)
-        reply = self.reply(messages) if callable(self.reply) else self.reply
-        if isinstance(reply, Exception):
-            raise reply
-        if isinstance(reply, ChatResult):
-            return reply
-        schema = kwargs["response_format"]
-        parsed = schema.model_validate_json(reply) if self.parse and schema else None
-        usage = Usage(300, 20)
-        return ChatResult(
-            reply, model, self.backend, usage, 0.05, self.pool.cost(model, usage), parsed
-        )
+USAGE = Usage(300, 20)  # what every scripted judge call reports
 
 
 def test_verbose_decision_carries_analysis_and_cost(pool):
-    client = ScriptedClient(pool, json.dumps(VERDICT))
+    client = ScriptedChatClient(json.dumps(VERDICT), pool=pool, usage=USAGE)
     decision = VerboseJudgeRouter(pool, client).route(RouteRequest("Capital of France?"))
     assert decision.model == "gpt-4.1-nano" and decision.router == "verbose"
     assert decision.confidence == 0.7 and decision.details["reasoning"] == "simple"
     assert decision.details["analysis"]["domain"] == "geography"
-    assert decision.cost_usd == pytest.approx(pool.cost("gpt-4.1-nano", Usage(300, 20)))
+    assert decision.cost_usd == pytest.approx(pool.cost("gpt-4.1-nano", USAGE))
     call = client.calls[0]
-    assert call["model"] == "gpt-4.1-nano" and call["temperature"] == 0.7
-    assert "Example 3" in call["messages"][0]["content"]
+    assert call.model == "gpt-4.1-nano" and call.temperature == 0.7
+    assert "Example 3" in call.messages[0]["content"]
 
 
 def test_unparsed_text_is_validated_by_the_router(pool):
-    client = ScriptedClient(pool, json.dumps({"model": "o4-mini"}), parse=False)
+    client = ScriptedChatClient(json.dumps({"model": "o4-mini"}), pool=pool, parse=False)
     decision = CompactJudgeRouter(pool, client).route("prove it")
     assert decision.model == "o4-mini" and not decision.fallback
 
@@ -82,7 +54,7 @@ def test_unparsed_text_is_validated_by_the_router(pool):
     ],
 )
 def test_judge_failures_fall_back_with_reason(pool, reply, reason):
-    client = ScriptedClient(pool, reply, parse=False)
+    client = ScriptedChatClient(reply, pool=pool, parse=False)
     router = CompactJudgeRouter(pool, client, fallback_model="o4-mini")
     decision = router.route("anything")
     assert decision.fallback and decision.model == "o4-mini"
@@ -92,7 +64,7 @@ def test_judge_failures_fall_back_with_reason(pool, reply, reason):
 def test_refusal_field_in_raw_response_falls_back(pool):
     raw = {"choices": [{"message": {"refusal": "I can't help with that"}}]}
     result = ChatResult("", "gpt-4.1-nano", "scripted", Usage(10, 2), 0.01, 1e-6, raw=raw)
-    decision = CompactJudgeRouter(pool, ScriptedClient(pool, result)).route("x")
+    decision = CompactJudgeRouter(pool, ScriptedChatClient(result, pool=pool)).route("x")
     assert decision.fallback and "I can't help" in decision.fallback_reason
     assert decision.cost_usd == 1e-6  # a refused call is still billed
 
@@ -103,7 +75,7 @@ def test_default_fallback_is_the_strong_general_model(pool):
 
 def test_registry_builds_judges_and_baselines(pool):
     assert {"verbose", "compact", "fixed", "random", "length"} <= set(router_names())
-    client = ScriptedClient(pool, json.dumps({"model": "gpt-4.1"}))
+    client = ScriptedChatClient(json.dumps({"model": "gpt-4.1"}), pool=pool)
     assert make_router("compact", pool, client=client).route("x").model == "gpt-4.1"
     with pytest.raises(ConfigError, match="need client"):
         make_router("verbose", pool)

@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -17,54 +17,32 @@ import pytest
 import uvicorn
 
 from routerlab.errors import LLMError, RouterlabError
-from routerlab.llm.base import ChatClient, ChatResult
 from routerlab.llm.request import LLMRequest
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, make_router
 from routerlab.server import ServerConfig, create_app
 from routerlab.server.batching import MicroBatcher
+from routerlab.testing import ScriptedChatClient, fail_first
 from routerlab.usage import Usage
 
 TOKEN = "test-token"
 LONG = "Explain, with a worked proof, why the halting problem is undecidable. " * 30
 
 
-class FakeClient(ChatClient):
-    """Answers instantly with an echo; records every call; can fail its first ``fail`` calls."""
+def echo(request: LLMRequest) -> str:
+    return f"echo from {request.model}"
 
-    backend = "fake"
 
-    def __init__(self, pool, fail: int = 0, status: int | None = 503) -> None:
-        super().__init__(pool)
-        self.calls: list[dict[str, Any]] = []
-        self.fail = fail
-        self.status = status
+def upstream_error(status: int = 503) -> LLMError:
+    return LLMError("upstream is down", kind="api_error", status=status)
 
-    def _maybe_fail(self) -> None:
-        if self.fail > 0:
-            self.fail -= 1
-            raise LLMError("upstream is down", kind="api_error", status=self.status)
 
-    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
-        model, messages, kwargs = request.model, request.message_list(), request.params()
-        self.calls.append({"model": model, "messages": messages, **kwargs})
-        self._maybe_fail()
-        usage = Usage(prompt_tokens=12, completion_tokens=3)
-        return ChatResult(
-            text=f"echo from {model}",
-            model=model,
-            backend=self.backend,
-            usage=usage,
-            latency_s=0.0,
-            cost_usd=self.pool.cost(model, usage),
-            finish_reason="stop",
-        )
-
-    async def astream(self, model, messages, **kwargs) -> AsyncIterator[str]:
-        self.calls.append({"model": model, "messages": messages, "stream": True, **kwargs})
-        self._maybe_fail()
-        for word in ["streamed ", "from ", model]:
-            yield word
+def fake_upstream(pool, replies: Any = echo) -> ScriptedChatClient:
+    """An upstream answering at once (streams word by word) and recording every call."""
+    return ScriptedChatClient(
+        replies, pool=pool, backend="fake", usage=Usage(prompt_tokens=12, completion_tokens=3),
+        latency_s=0.0,
+    )  # fmt: skip
 
 
 @contextmanager
@@ -88,8 +66,8 @@ def serve(app) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def upstream(pool) -> FakeClient:
-    return FakeClient(pool)
+def upstream(pool) -> ScriptedChatClient:
+    return fake_upstream(pool)
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +97,8 @@ def test_pass_through_model(client, upstream):
     extra = completion.model_extra["routerlab"]
     assert extra["router"] is None and extra["cost_usd"] > 0
     call = upstream.calls[-1]
-    assert call["messages"] == [{"role": "user", "content": "hello"}]
-    assert call["temperature"] == 0.3
+    assert call.message_list() == [{"role": "user", "content": "hello"}]
+    assert call.temperature == 0.3
 
 
 def test_router_chooses_and_reports_decision(client):
@@ -166,24 +144,25 @@ def test_capability_aware_params_and_parts_reach_upstream(client, upstream):
         seed=7,
     )
     call = upstream.calls[-1]
-    assert call["extra"] == {"seed": 7}  # top_p dropped like temperature
-    assert call["model"] == "o4-mini"
-    assert call["messages"][0]["content"] == parts
-    assert call.get("temperature") is None  # reasoning models reject it
-    assert call.get("max_completion_tokens") == 64 and call.get("max_tokens") is None
+    assert dict(call.extra) == {"seed": 7}  # top_p dropped like temperature
+    assert call.model == "o4-mini"
+    assert call.messages[0]["content"] == parts
+    assert call.temperature is None  # reasoning models reject it
+    assert call.max_completion_tokens == 64 and call.max_tokens is None
     client.chat.completions.create(
         model="gpt-4.1-nano", messages=[{"role": "user", "content": "x"}], max_tokens=7
     )
-    assert upstream.calls[-1]["max_tokens"] == 7
+    assert upstream.calls[-1].max_tokens == 7
 
 
-def test_streaming_sse(client, base_url):
+def test_streaming_sse(client, base_url, upstream):
     stream = client.chat.completions.create(
         model="router-length", messages=[{"role": "user", "content": "stream me"}], stream=True
     )
     chunks = list(stream)
+    assert upstream.streamed[-1] and upstream.calls[-1].model == "gpt-4.1-nano"
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == "streamed from gpt-4.1-nano"
+    assert text == "echo from gpt-4.1-nano"  # the upstream's deltas, joined back
     assert all(c.model == "gpt-4.1-nano" for c in chunks)
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert chunks[-1].model_extra["routerlab"]["router"] == "length"
@@ -259,9 +238,9 @@ def test_errors_follow_openai_shape(client, base_url):
 
 
 def test_upstream_failure_retries_then_502(pool):
-    flaky = FakeClient(pool, fail=1)
-    down = FakeClient(pool, fail=10**6)
-    rejects = FakeClient(pool, fail=10**6, status=400)
+    flaky = fake_upstream(pool, fail_first(1, upstream_error, then=echo))
+    down = fake_upstream(pool, lambda request: upstream_error())
+    rejects = fake_upstream(pool, lambda request: upstream_error(400))
     config = ServerConfig(retries=2, retry_backoff_s=0.0)
     messages = [{"role": "user", "content": "hi"}]
     for upstream, expected in ((flaky, 200), (down, 502), (rejects, 400)):
@@ -320,7 +299,9 @@ def test_concurrent_requests_share_router_batches(pool, monkeypatch):
 
     monkeypatch.setattr(MicroBatcher, "submit", counted)
     app = create_app(
-        ServerConfig(batch_max_wait_ms=20), client=FakeClient(pool), routers={"slowbatch": router}
+        ServerConfig(batch_max_wait_ms=20),
+        client=fake_upstream(pool),
+        routers={"slowbatch": router},
     )
     with serve(app) as url:
         sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
@@ -339,7 +320,7 @@ def test_concurrent_requests_share_router_batches(pool, monkeypatch):
 
 
 def test_router_failure_and_stream_failure_status(pool):
-    down = FakeClient(pool, fail=10**6)
+    down = fake_upstream(pool, lambda request: upstream_error())
     config = ServerConfig(retries=1, retry_backoff_s=0.0)
     routers = {"broken": BrokenRouter(pool), "fixed": make_router("fixed", pool)}
     app = create_app(config, client=down, routers=routers)

@@ -19,15 +19,14 @@ import httpx
 import pytest
 
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult
-from routerlab.llm.request import LLMRequest
-from routerlab.pool import ContextWindowError, load_pool
+from routerlab.pool import ContextWindowError
 from routerlab.redact import backend_name, redact_urls
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Decision, Router, choose_model, model_within
 from routerlab.server import ServerConfig, create_app
 from routerlab.server.config import load_config
 from routerlab.server.upstream import is_private_host
+from routerlab.testing import ScriptedChatClient, make_pool
 from routerlab.usage import Usage
 
 TOKEN = "limits-token"
@@ -38,22 +37,12 @@ PDF = b"%PDF-1.4\n" + b"0" * 16
 CREDS_URL = "http://user:pw-s3cret@upstream.example:8080/v1"
 
 
-class CountingClient(ChatClient):
-    """Answers at once; counts calls; raises ``error`` (an exception or a factory) if set."""
-
-    def __init__(self, pool, error: Any = None, backend: str = "fake") -> None:
-        super().__init__(pool)
-        self.calls = 0
-        self.error = error
-        self.backend = backend
-
-    async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
-        model = request.model
-        self.calls += 1
-        if self.error is not None:
-            raise self.error() if callable(self.error) else self.error
-        usage = Usage(prompt_tokens=3, completion_tokens=1)
-        return ChatResult("ok", model, self.backend, usage, 0.0, 0.0, finish_reason="stop")
+def counting_upstream(pool, replies: Any = "ok", backend: str = "fake") -> ScriptedChatClient:
+    """Answers at once and records its calls (so a test can prove none reached it); a scripted
+    exception (or a function of the request returning one) makes it fail."""
+    return ScriptedChatClient(
+        replies, pool=pool, backend=backend, usage=Usage(3, 1), cost_usd=0.0, latency_s=0.0
+    )
 
 
 class ScoreRouter(Router):
@@ -84,7 +73,7 @@ class NamingRouter(Router):
 
 def make_app(pool, client=None, routers=None, **config: Any):
     settings = {"token": TOKEN, "retries": 2, "retry_backoff_s": 0.0, **config}
-    client = client or CountingClient(pool)
+    client = client or counting_upstream(pool)
     app = create_app(ServerConfig(**settings), client=client, routers=routers or {}, pool=pool)
     return app, client
 
@@ -141,7 +130,7 @@ def test_deep_nesting_is_a_400_without_upstream_call(pool, raw):
     app, client = make_app(pool)
     error = assert_error(post(app, None, raw=raw), 400)
     assert error["code"] == "invalid_json" and "nested more than 64" in error["message"]
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 @pytest.mark.parametrize(
@@ -157,7 +146,7 @@ def test_lone_surrogate_is_a_400_and_never_sent_upstream(pool, content, param):
     assert b"\\ud" in body
     error = assert_error(post(app, None, raw=body), 400, param)
     assert error["code"] == "invalid_text" and "surrogate" in error["message"]
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 def test_surrogate_as_raw_bytes_and_in_other_fields(pool):
@@ -165,9 +154,9 @@ def test_surrogate_as_raw_bytes_and_in_other_fields(pool):
     raw = b'{"model":"gpt-4.1-nano","messages":[{"role":"user","content":"a\xed\xa0\x80b"}]}'
     assert_error(post(app, None, raw=raw), 400, "messages[0].content")
     assert_error(post(app, chat("hi", user="u\udc00")), 400, "user")
-    assert client.calls == 0
+    assert len(client.calls) == 0
     ok = post(app, chat("emoji \U0001f600 as a pair"))  # a valid surrogate pair is fine
-    assert ok.status_code == 200 and client.calls == 1
+    assert ok.status_code == 200 and len(client.calls) == 1
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
@@ -177,7 +166,7 @@ def test_body_in_another_unicode_encoding_is_a_400(pool, encoding):
     raw = json.dumps(chat("a\ud800b"), ensure_ascii=False).encode(encoding, "surrogatepass")
     error = assert_error(post(app, None, raw=raw), 400)
     assert error["code"] == "invalid_json" and "UTF-8" in error["message"]
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 # -- body size, timeouts, disconnects ----------------------------------------------------------
@@ -204,7 +193,7 @@ def test_body_over_the_limit_is_a_413_declared_or_chunked(pool):
     chunked = asyncio.run(go())
     assert_error(chunked, 413)
     assert chunked.headers["connection"] == "close"
-    assert client.calls == 0
+    assert len(client.calls) == 0
     assert post(app, chat("small")).status_code == 200
 
 
@@ -259,7 +248,7 @@ def test_client_that_stops_sending_gets_a_408(pool):
         b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     )
     assert body["error"]["code"] == "request_timeout"
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 def test_client_that_trickles_its_body_gets_a_408_at_the_deadline(pool):
@@ -282,7 +271,7 @@ def test_client_that_trickles_its_body_gets_a_408_at_the_deadline(pool):
     assert start["status"] == 408
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert b"client_body_deadline_s" in body
-    assert sent_chunks < 500 and client.calls == 0
+    assert sent_chunks < 500 and len(client.calls) == 0
 
 
 def test_client_that_disconnects_mid_body_is_a_499_not_a_500(pool, caplog):
@@ -302,7 +291,7 @@ def test_client_that_disconnects_mid_body_is_a_499_not_a_500(pool, caplog):
     stats = get(app, "/health", AUTH).json()["requests"]["by_status"]
     assert stats.get("499") == 1 and "500" not in stats
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 # -- content parts -----------------------------------------------------------------------------
@@ -346,7 +335,7 @@ def test_bad_image_urls_are_refused(pool, url):
         post(app, chat(image(url), "gpt-4.1")), 400, "messages[0].content[1].image_url.url"
     )
     assert error["code"] == "invalid_image_url"
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 def test_good_image_urls_pass_and_private_hosts_can_be_allowed(pool):
@@ -359,7 +348,7 @@ def test_good_image_urls_pass_and_private_hosts_can_be_allowed(pool):
         data_url("image/webp", b"RIFF\x00\x00\x00\x00WEBPVP8 "),
     ):
         assert post(app, chat(image(url), "gpt-4.1")).status_code == 200, url
-    assert client.calls == 5
+    assert len(client.calls) == 5
     open_app, _ = make_app(pool, allow_private_image_hosts=True)
     assert post(open_app, chat(image("https://127.0.0.1/x.png"), "gpt-4.1")).status_code == 200
     big, _ = make_app(pool, max_image_bytes=10)
@@ -392,7 +381,7 @@ def test_bad_file_parts_are_refused(pool, content, field):
         post(app, chat(content, "gpt-4.1")), 400, f"messages[0].content[1].file.{field}"
     )
     assert error["code"] == "invalid_file"
-    assert client.calls == 0
+    assert len(client.calls) == 0
 
 
 def test_file_size_limit_and_file_id_pass_through(pool):
@@ -403,7 +392,7 @@ def test_file_size_limit_and_file_id_pass_through(pool):
     assert post(app, chat(file_part(), "gpt-4.1")).status_code == 200
     by_id = [{"type": "text", "text": "read"}, {"type": "file", "file": {"file_id": "file-abc"}}]
     assert post(app, chat(by_id, "gpt-4.1")).status_code == 200
-    assert client.calls == 2
+    assert len(client.calls) == 2
 
 
 def test_private_host_rule():
@@ -419,17 +408,13 @@ def test_private_host_rule():
 
 
 @pytest.fixture()
-def small_pool(tmp_path):
+def small_pool():
     """Three models with tiny windows, so prompts that overflow them are a few hundred bytes."""
-    rows = [("tiny", 0, 0.1, 64), ("mid", 1, 1.0, 600), ("wide", 2, 2.0, 2_000)]
-    text = "\n".join(
-        f'[models."{name}"]\norder = {order}\ninput = {price}\ncached_input = {price / 4}\n'
-        f'output = {price * 4}\ncontext_window = {window}\ndescription = "{name}"\n'
-        for name, order, price, window in rows
+    return make_pool(
+        ["tiny", "mid", "wide"],
+        [(0.1, 0.4), (1.0, 4.0), (2.0, 8.0)],
+        context_window={"tiny": 64, "mid": 600, "wide": 2_000},
     )
-    path = tmp_path / "pool.toml"
-    path.write_text(text)
-    return load_pool(path)
 
 
 WORDS = " ".join(f"word{i}" for i in range(200))  # about 400 o200k tokens
@@ -450,7 +435,7 @@ def test_router_never_chooses_a_model_whose_window_is_too_small(small_pool):
     # the output budget counts too: mid (600) cannot hold ~400 prompt + 500 output tokens
     budget = post(app, chat(WORDS, "router-scores", max_tokens=500))
     assert budget.json()["model"] == "wide"
-    assert client.calls == 4
+    assert len(client.calls) == 4
 
 
 def test_no_window_fits_is_a_400_naming_the_largest(small_pool):
@@ -463,7 +448,7 @@ def test_no_window_fits_is_a_400_naming_the_largest(small_pool):
     assert "tiny's context window of 64" in passthrough["message"]
     assert "largest window in the pool is 2,000 tokens (wide)" in passthrough["message"]
     assert post(app, chat(WORDS, "wide")).status_code == 200
-    assert client.calls == 1
+    assert len(client.calls) == 1
 
 
 def test_policy_helpers_respect_allowed_models(pool):
@@ -483,7 +468,7 @@ def test_policy_helpers_respect_allowed_models(pool):
 def test_gateway_route_keeps_to_models_that_fit(small_pool):
     from routerlab.gateway import Gateway
 
-    client = CountingClient(small_pool)
+    client = counting_upstream(small_pool)
     gateway = Gateway(small_pool, client, NamingRouter(small_pool, "tiny"))
     routed = gateway.route(WORDS)
     # a judge-like router names no scores: the strongest model that fits takes over
@@ -494,7 +479,7 @@ def test_gateway_route_keeps_to_models_that_fit(small_pool):
         gateway.route(WORDS * 6)
     with pytest.raises(ContextWindowError, match="tiny's context window of 64"):
         gateway.answer(WORDS, "tiny")
-    assert client.calls == 2
+    assert len(client.calls) == 2
 
 
 # -- upstream errors: what is retried, what is a 500 ----------------------------------------------
@@ -515,12 +500,12 @@ def test_gateway_route_keeps_to_models_that_fit(small_pool):
     ],
 )
 def test_only_transient_upstream_errors_are_retried(pool, status, calls, answer):
-    client = CountingClient(
-        pool, error=lambda: LLMError("upstream said no", kind="api_error", status=status)
+    client = counting_upstream(
+        pool, replies=lambda request: LLMError("upstream said no", kind="api_error", status=status)
     )
     app, _ = make_app(pool, client=client)
     assert_error(post(app, chat("hi")), answer)
-    assert client.calls == calls
+    assert len(client.calls) == calls
 
 
 def test_unencodable_text_from_the_client_is_a_400_not_retried(pool):
@@ -531,14 +516,14 @@ def test_unencodable_text_from_the_client_is_a_400_not_retried(pool):
             raise LLMError("openai x: UnicodeEncodeError", kind="api_error") from exc
         raise AssertionError
 
-    client = CountingClient(pool, error=lambda: _raise_wrapped(error))
+    client = counting_upstream(pool, replies=lambda request: _raise_wrapped(error))
     app, _ = make_app(pool, client=client)
     assert assert_error(post(app, chat("hi")), 400)["code"] == "invalid_text"
-    assert client.calls == 1
-    timeouts = CountingClient(pool, error=TimeoutError)
+    assert len(client.calls) == 1
+    timeouts = counting_upstream(pool, replies=lambda request: TimeoutError())
     app, _ = make_app(pool, client=timeouts)
     assert_error(post(app, chat("hi")), 502)
-    assert timeouts.calls == 3
+    assert len(timeouts.calls) == 3
 
 
 def _raise_wrapped(make) -> Exception:
@@ -550,7 +535,7 @@ def _raise_wrapped(make) -> Exception:
 
 
 def test_unexpected_error_is_a_generic_500_with_a_request_id(pool, caplog):
-    client = CountingClient(pool, error=RuntimeError("secret detail at /srv/keys.txt"))
+    client = counting_upstream(pool, replies=RuntimeError("secret detail at /srv/keys.txt"))
     app, _ = make_app(pool, client=client)
     with caplog.at_level(logging.ERROR, logger="routerlab.server"):
         response = post(app, chat("hi"))
@@ -558,7 +543,7 @@ def test_unexpected_error_is_a_generic_500_with_a_request_id(pool, caplog):
     match = re.fullmatch(r"internal error; request id (req_[0-9a-f]+)", error["message"])
     assert match, error["message"]
     assert "secret" not in response.text and "RuntimeError" not in response.text
-    assert client.calls == 1  # a bug is not retried
+    assert len(client.calls) == 1  # a bug is not retried
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert match.group(1) in logged and "secret detail" in logged and "Traceback" in logged
     assert get(app, "/health", AUTH).json()["requests"]["by_status"]["500"] == 1
@@ -569,21 +554,23 @@ def test_unexpected_error_is_a_generic_500_with_a_request_id(pool, caplog):
 
 def test_no_credentials_in_bodies_health_or_502s(pool):
     backend = f"openai-compatible {CREDS_URL}"
-    app, _ = make_app(pool, client=CountingClient(pool, backend=backend))
+    app, _ = make_app(pool, client=counting_upstream(pool, backend=backend))
     ok = post(app, chat("hi"))
     assert ok.json()["routerlab"]["backend"] == "openai-compatible"
     health = get(app, "/health", AUTH)
     assert health.json()["backend"] == "openai-compatible"
-    failing = CountingClient(
+    failing = counting_upstream(
         pool,
         backend=backend,
-        error=lambda: LLMError(f"{backend} gpt-4.1-nano: HTTP 503: down", status=503),
+        replies=lambda request: LLMError(f"{backend} gpt-4.1-nano: HTTP 503: down", status=503),
     )
     app, _ = make_app(pool, client=failing)
     bad = post(app, chat("hi"))
     assert bad.status_code == 502 and "openai-compatible gpt-4.1-nano: HTTP 503" in bad.text
-    rejected = CountingClient(
-        pool, backend=backend, error=lambda: LLMError(f"{CREDS_URL}: HTTP 400", status=400)
+    rejected = counting_upstream(
+        pool,
+        backend=backend,
+        replies=lambda request: LLMError(f"{CREDS_URL}: HTTP 400", status=400),
     )
     app, _ = make_app(pool, client=rejected)
     for response in (ok, health, bad, post(app, chat("hi"))):
@@ -595,10 +582,10 @@ def test_upstream_messages_echoing_the_key_or_token_are_redacted(pool, monkeypat
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-echoed-key-123")
     echo = f"HTTP 400: bad header 'Bearer sk-test-echoed-key-123' and token {TOKEN}"
     app, client = make_app(
-        pool, client=CountingClient(pool, error=lambda: LLMError(echo, status=400))
+        pool, client=counting_upstream(pool, replies=lambda request: LLMError(echo, status=400))
     )
     response = post(app, chat("hi"))
-    assert response.status_code == 400 and client.calls == 1
+    assert response.status_code == 400 and len(client.calls) == 1
     assert "sk-test-echoed-key-123" not in response.text and TOKEN not in response.text
     assert "***" in response.text
 
@@ -643,7 +630,7 @@ def test_padded_token_is_refused_at_start_up(pool, monkeypatch):
             ServerConfig(token=token)
     monkeypatch.setenv("ROUTERLAB_GATEWAY_TOKEN", " from-env ")
     with pytest.raises(ConfigError, match=r"\$ROUTERLAB_GATEWAY_TOKEN has leading"):
-        create_app(ServerConfig(), client=CountingClient(pool), routers={}, pool=pool)
+        create_app(ServerConfig(), client=counting_upstream(pool), routers={}, pool=pool)
     monkeypatch.setenv("ROUTERLAB_GATEWAY_TOKEN", "fine")
     assert ServerConfig().resolved_token() == "fine"
 
@@ -691,7 +678,7 @@ def test_token_counting_and_judge_features_run_off_the_event_loop(pool, monkeypa
 
     monkeypatch.setattr(state_module, "_count_tokens", held_count)
     monkeypatch.setattr(judge_module, "judge_messages", recorded_messages)
-    client = CountingClient(pool)
+    client = counting_upstream(pool)
     app, _ = make_app(pool, client=client, routers={"compact": CompactJudgeRouter(pool, client)})
     long_prompt = "Summarise this. " * 60_000  # 960k characters: over every fast bound
 
@@ -764,12 +751,12 @@ def test_transient_classification():
 def test_health_shows_response_cache_counts_without_its_path(pool, tmp_path):
     from routerlab.llm.cache import CachingClient, ResponseCache
 
-    inner = CountingClient(pool)
+    inner = counting_upstream(pool)
     cached = CachingClient(inner, ResponseCache(tmp_path / "responses.sqlite3"))
     app, _ = make_app(pool, client=cached)
     for _ in range(2):  # temperature 0: deterministic, so the second call is a hit
         assert post(app, chat("same question", temperature=0)).status_code == 200
-    assert inner.calls == 1
+    assert len(inner.calls) == 1
     health = get(app, "/health", headers={"authorization": f"Bearer {TOKEN}"}).json()
     counts = health["response_cache"]
     assert counts["hits"] == 1 and counts["misses"] == 1

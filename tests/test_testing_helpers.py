@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from routerlab.errors import ConfigError, LLMError
 from routerlab.llm.base import ChatResult
 from routerlab.routers.base import Decision, Router, register_router, router_names
-from routerlab.testing import ScriptedChatClient, make_outcome_table, make_pool
+from routerlab.testing import ScriptedChatClient, fail_first, make_outcome_table, make_pool
 from routerlab.usage import Usage
 
 USER = [{"role": "user", "content": "hello"}]
@@ -106,6 +106,49 @@ async def test_scripted_client_counts_calls_in_flight(pool):
     for _ in range(3):
         await serial.acomplete("gpt-4.1", USER)
     assert serial.peak == 1
+
+
+async def test_scripted_client_streams_word_by_word_and_reports_the_result(pool):
+    client = ScriptedChatClient(lambda r: f"streamed from {r.model}", pool=pool, usage=Usage(7, 3))
+    results: list[ChatResult] = []
+    deltas = [
+        d async for d in client.astream("gpt-4.1", USER, on_result=results.append, cacheable=True)
+    ]
+    assert deltas == ["streamed ", "from ", "gpt-4.1"]
+    assert [r.text for r in results] == ["streamed from gpt-4.1"] and results[0].usage == Usage(
+        7, 3
+    )
+    await client.acomplete("gpt-4.1", USER)
+    assert client.streamed == [True, False] and client.cacheable == [True, None]
+    assert [d async for d in ScriptedChatClient("", pool=pool).astream("gpt-4.1", USER)] == []
+    failing = ScriptedChatClient(LLMError("down", kind="api_error"), pool=pool)
+    with pytest.raises(LLMError, match="down"):
+        await anext(failing.astream("gpt-4.1", USER))
+    assert failing.streamed == [True]
+
+
+async def test_fail_first_fails_n_times_then_answers(pool):
+    client = ScriptedChatClient(
+        fail_first(
+            2, lambda: LLMError("flaky", kind="api_error", status=503), then=lambda r: r.model
+        ),
+        pool=pool,
+    )
+    for _ in range(2):
+        with pytest.raises(LLMError, match="flaky") as info:
+            await client.acomplete("gpt-4.1", USER)
+        assert info.value.status == 503
+    assert (await client.acomplete("o4-mini", USER)).text == "o4-mini"
+    assert len(client.calls) == 3
+    same = ScriptedChatClient(fail_first(1, TimeoutError("slow")), pool=pool)
+    with pytest.raises(TimeoutError):
+        await same.acomplete("gpt-4.1", USER)
+    assert (await same.acomplete("gpt-4.1", USER)).text == "ok"
+    for bad in (-1, True):
+        with pytest.raises(ConfigError, match="n must be"):
+            fail_first(bad, TimeoutError())
+    with pytest.raises(ConfigError, match="not a list"):
+        fail_first(1, TimeoutError(), then=["a", "b"])
 
 
 # The two tests below run in this order (pytest keeps file order): the first registers a router,

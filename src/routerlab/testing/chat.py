@@ -2,20 +2,23 @@
 
 Every request is recorded (``client.calls``, as :class:`~routerlab.llm.request.LLMRequest`), with
 the caller's ``cacheable`` wish (``client.cacheable``) and the peak number of calls in flight
-(``client.peak``), so tests check counts and order instead of timing.
+(``client.peak``), so tests check counts and order instead of timing. Streamed calls
+(``client.astream``) are recorded the same way and flagged in ``client.streamed``.
+:func:`fail_first` scripts an upstream that fails a given number of times, then answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from routerlab.errors import ConfigError, LLMError
-from routerlab.llm.base import ChatClient, ChatResult
+from routerlab.llm.base import ChatClient, ChatResult, OnResult
 from routerlab.llm.request import LLMRequest
 from routerlab.pool import Pool
 from routerlab.usage import Usage
@@ -24,6 +27,34 @@ from routerlab.usage import Usage
 # a dict or Pydantic object (the structured answer), a whole ChatResult, or an exception to raise.
 Reply = str | dict[str, Any] | BaseModel | ChatResult[Any] | BaseException
 Script = Reply | Sequence[Reply] | Callable[[LLMRequest], Reply]
+
+# A streamed answer arrives word by word (each word with the spaces after it), as several deltas.
+_DELTA = re.compile(r"\s*\S+\s*|\s+")
+
+
+def fail_first(
+    n: int, error: BaseException | Callable[[], BaseException], then: Script = "ok"
+) -> Callable[[LLMRequest], Reply]:
+    """A script whose first ``n`` calls raise ``error`` (an exception, or a function making a
+    fresh one each time) and whose later calls answer from ``then`` (a reply, or a function of
+    the request). A flaky upstream is ``fail_first(1, ...)``; one that is down, a large ``n``.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ConfigError(f"n must be an integer >= 0, got {n!r}")
+    if isinstance(then, (list, tuple)):
+        raise ConfigError("then must be one reply or a function of the request, not a list")
+    failed = 0
+
+    def script(request: LLMRequest) -> Reply:
+        nonlocal failed
+        if failed < n:
+            failed += 1
+            return error if isinstance(error, BaseException) else error()
+        if callable(then) and not isinstance(then, type):
+            return then(request)
+        return then  # type: ignore[return-value]
+
+    return script
 
 
 class ScriptedChatClient(ChatClient):
@@ -35,6 +66,8 @@ class ScriptedChatClient(ChatClient):
     ``parsed`` None, as a backend that returns plain JSON text would); text that does not
     validate raises ``LLMError(kind="invalid_output")``, as the OpenAI backend does.
     ``delay_s`` awaits before answering (to let calls overlap; tests then read ``peak``).
+    A streamed call answers from the same script, its text sent word by word as several deltas
+    (none for an empty text); a scripted exception is raised before the first delta.
     Cost is the pool's price of ``usage`` for the requested model, or ``cost_usd`` when given.
     """
 
@@ -66,6 +99,7 @@ class ScriptedChatClient(ChatClient):
         self.delay_s = delay_s
         self.calls: list[LLMRequest] = []
         self.cacheable: list[bool | None] = []
+        self.streamed: list[bool] = []
         self.active = 0
         self.peak = 0
 
@@ -86,9 +120,24 @@ class ScriptedChatClient(ChatClient):
         self.cacheable.append(cacheable)
         return await self._acomplete(request)
 
+    async def _astream(
+        self, request: LLMRequest, on_result: OnResult, cacheable: bool | None
+    ) -> AsyncIterator[str]:
+        self.cacheable.append(cacheable)
+        result = await self._scripted(request, stream=True)
+        for delta in _DELTA.findall(result.text):
+            yield delta
+        if on_result is not None:
+            on_result(result)
+
     async def _acomplete(self, request: LLMRequest) -> ChatResult[Any]:
+        return await self._scripted(request, stream=False)
+
+    async def _scripted(self, request: LLMRequest, *, stream: bool) -> ChatResult[Any]:
+        """Record the call (and whether it streams), then answer it from the script."""
         index = len(self.calls)
         self.calls.append(request)
+        self.streamed.append(stream)
         self.active += 1
         self.peak = max(self.peak, self.active)
         try:
