@@ -117,7 +117,7 @@ def test_verbose_schema_bounds():
     with pytest.raises(ValidationError):
         schema.model_validate(off_pool)
     # one class per pool of names (cached), named and documented as the class it narrows
-    assert verbose_schema(make_pool()) is schema and schema.__name__ == "VerboseVerdict"
+    assert verbose_schema(odd_pool()) is schema and schema.__name__ == "VerboseVerdict"
     assert compact_schema(make_pool()) is compact_schema(make_pool())
 
 
