@@ -139,7 +139,15 @@ class Family:
     aux: bool = False
 
 
+FAMILY_FILTER: tuple[str, ...] = ()  # --families: run only these
+
+
 def families(quick: bool, with_aux: bool) -> list[Family]:
+    out = _families(with_aux)
+    return [f for f in out if not FAMILY_FILTER or f.name in FAMILY_FILTER]
+
+
+def _families(with_aux: bool) -> list[Family]:
     F = make_featurizer
     out = [
         Family(
@@ -503,6 +511,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 seed, 3 CV folds, 200 resamples")
     parser.add_argument("--only", default="crux,math-l5,llmrouter,mmlu")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5)")
+    parser.add_argument(
+        "--families", default="", help="comma-separated family names to run (default: all)"
+    )
     parser.add_argument("--folds", type=int, default=None, help="CV folds (default 5)")
     parser.add_argument("--boot", type=int, default=None, help="bootstrap resamples (1000)")
     args = parser.parse_args(argv)
@@ -512,6 +523,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_boot = args.boot or (200 if args.quick else 1000)
     print(f"seeds {seeds}, {folds}-fold CV inside training rows, {n_boot} bootstrap resamples")
     only = args.only.split(",")
+    if args.families:
+        global FAMILY_FILTER
+        FAMILY_FILTER = tuple(args.families.split(","))
     rows: list[dict[str, Any]] = []
     for task in ("crux", "math-l5"):
         if task in only:
