@@ -18,7 +18,7 @@ import pandas as pd
 from routerlab.evaluation.comparisons import cost_ranking, seed_spread, spread_summary
 from routerlab.evaluation.costs import ROUTELLM_PRICES
 from routerlab.evaluation.report import DEFAULT_ROUTERS, run_evaluation
-from routerlab.outcomes import load_routellm_mmlu
+from routerlab.tables import load_routellm_mmlu
 
 
 def main() -> None:

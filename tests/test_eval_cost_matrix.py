@@ -15,7 +15,7 @@ from routerlab.evaluation.costs import (
     cost_arrays,
     cost_matrix,
 )
-from routerlab.outcomes import OutcomeTable
+from routerlab.tables import OutcomeTable
 from routerlab.tokens import count_tokens
 
 PRICES = {

@@ -12,7 +12,7 @@ from routerlab.errors import ConfigError
 from routerlab.evaluation import embeddings
 from routerlab.evaluation.indomain import HARM, NEED, SAME, InDomainRouter, gain_labels, split_rows
 from routerlab.evaluation.scoring import PairOutcomes, curve_metrics, threshold_curve
-from routerlab.outcomes import OutcomeTable
+from routerlab.tables import OutcomeTable
 
 
 def make_table(n: int = 400, seed: int = 0) -> OutcomeTable:

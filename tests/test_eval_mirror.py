@@ -8,7 +8,7 @@ import pytest
 from routerlab.evaluation.costs import ROUTELLM_PRICES
 from routerlab.evaluation.indomain import MAX_TRAIN_ROWS, split_rows
 from routerlab.evaluation.report import check_claims, conclusions, per_subject, run_evaluation
-from routerlab.outcomes import load_routellm_mmlu
+from routerlab.tables import load_routellm_mmlu
 
 
 @pytest.fixture(scope="module")

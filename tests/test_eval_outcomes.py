@@ -9,14 +9,12 @@ import pandas as pd
 import pytest
 
 from routerlab.errors import ConfigError
-from routerlab.outcomes import (
+from routerlab.harness_outcomes import harness_records, merge_outcomes, outcomes_from_results
+from routerlab.tables import (
     ROUTELLM_STRONG,
     ROUTELLM_WEAK,
     OutcomeTable,
-    harness_records,
     load_routellm_mmlu,
-    merge_outcomes,
-    outcomes_from_results,
     read_outcome_csv,
     routellm_prompt,
     write_outcome_table,
@@ -111,6 +109,10 @@ def test_harness_records_turn_into_a_table() -> None:
             "fixed_correct": [False, False],
             "fixed_error": [None, "timeout"],
             "fixed_cost_usd": [0.001, 0.0],
+            "router_prompt_tokens": [120, 130],
+            "router_completion_tokens": [3, 4],
+            "fixed_prompt_tokens": [100, 110],
+            "fixed_completion_tokens": [1, 2],
         }
     )
     records = harness_records(harness, questions)
@@ -118,6 +120,13 @@ def test_harness_records_turn_into_a_table() -> None:
     table = outcomes_from_results(records)
     assert table.prompts == ["P1"]
     assert set(table.models) == {"gpt-4.1", "gpt-4.1-nano"}
+    # the harness writes RouterBench's per-model names
+    assert {"gpt-4.1|cost_usd", "gpt-4.1|input_tokens", "gpt-4.1-nano|output_tokens"} <= set(
+        table.frame.columns
+    )
+    assert table.extra("gpt-4.1", "input_tokens").tolist() == [120.0]
+    assert table.extra("gpt-4.1-nano", "output_tokens").tolist() == [1.0]
+    assert table.meta("answer").tolist() == ["A"] and table.meta("subject").tolist() == ["s"]
 
 
 def test_routellm_prompt_format() -> None:

@@ -8,8 +8,8 @@ from matplotlib.figure import Figure
 
 from routerlab.evaluation.costs import ModelPrice
 from routerlab.evaluation.report import per_subject, run_evaluation
-from routerlab.outcomes import OutcomeTable
 from routerlab.plots import evaluation as plots
+from routerlab.tables import OutcomeTable
 
 
 def test_every_plot_returns_a_figure() -> None:

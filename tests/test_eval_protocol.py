@@ -24,8 +24,8 @@ from routerlab.evaluation.scoring import (
     qcut_curve,
     qcut_thresholds,
 )
-from routerlab.outcomes import OutcomeTable
 from routerlab.plots.palette import ROUTER_COLOURS, router_colour
+from routerlab.tables import OutcomeTable
 
 
 def pair_of(strong: list[int], weak: list[int]) -> PairOutcomes:

@@ -17,8 +17,8 @@ from routerlab.evaluation.scoring import (
     score_choices,
     threshold_curve,
 )
-from routerlab.outcomes import OutcomeTable
 from routerlab.pool import ModelSpec, Pool
+from routerlab.tables import OutcomeTable
 
 
 def two_model_table() -> OutcomeTable:

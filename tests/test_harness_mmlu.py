@@ -170,6 +170,25 @@ def test_harness_resumes_from_checkpoint(pool, questions, tmp_path):
     assert len({x["qid"] for x in lines}) == 6
 
 
+def test_harness_checkpoint_is_the_labeling_checkpoint(pool, questions, tmp_path):
+    from routerlab.labeling.checkpoint import Checkpoint, CheckpointLockedError, read_records
+
+    gold = dict(zip(questions["prompt"], questions["gold"], strict=True))
+    ckpt = tmp_path / "run.jsonl"
+    client = MMLUClient(pool, gold)
+    gw = Gateway(pool, client, CompactJudgeRouter(pool, client))
+    with Checkpoint.open(ckpt), pytest.raises(CheckpointLockedError, match="another process"):
+        run_harness(gw, questions, progress=False, checkpoint=ckpt)  # a second writer is refused
+    first = run_harness(gw, questions.iloc[:2], progress=False, checkpoint=ckpt)
+    records = read_records(ckpt)
+    assert sorted(r["key"] for r in records) == sorted(first.table["qid"])  # keyed by question
+    assert {r["status"] for r in records} == {"ok"}
+    again = run_harness(gw, questions.iloc[:2], progress=False, checkpoint=ckpt)
+    assert "key" not in again.table.columns and "status" not in again.table.columns
+    assert again.table.equals(first.table)
+    assert len(read_records(ckpt)) == 2  # nothing was asked twice
+
+
 def test_harness_validates_arguments(pool, questions):
     client = MMLUClient(pool, {})
     with pytest.raises(ConfigError, match="router"):

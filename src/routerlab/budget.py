@@ -422,7 +422,11 @@ def estimate_notebook_cost(notebook: str, param_set: str = "live") -> CostEstima
     pool = load_pool()
     if path.stem.startswith(("01", "02")):
         from routerlab.gateway import Gateway
-        from routerlab.harness import MMLU_MAX_TOKENS, MMLU_REASONING_MAX_TOKENS, load_questions
+        from routerlab.harness_questions import (
+            MMLU_MAX_TOKENS,
+            MMLU_REASONING_MAX_TOKENS,
+            load_questions,
+        )
         from routerlab.llm import make_client
         from routerlab.routers import make_router
 

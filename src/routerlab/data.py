@@ -2,7 +2,10 @@
 
 Each dataset is looked up in this order:
 
-1. a local cache under ``data/cache/`` (``ROUTERLAB_DATA_CACHE`` overrides the folder),
+1. a local copy under the user cache directory, ``<cache root>/data/`` (the root is
+   ``$ROUTERLAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/routerlab`` or ``~/.cache/routerlab``: see
+   :mod:`routerlab.cachedir`; ``ROUTERLAB_DATA_CACHE`` names another folder), never a folder inside
+   the installed package,
 2. a mirror folder named by ``ROUTERLAB_DATA_MIRROR`` (CI and the Makefile use ``../shared/data``),
 3. the real download (Hugging Face hub or the public URL), only when ``allow_download`` is true.
 
@@ -14,7 +17,7 @@ Columns returned:
 * :func:`load_mmlu` — ``subject, question, choices`` (list of 4 strings), ``answer`` (index 0-3).
 * :func:`load_labeled_prompts` — ``user_query, label`` (label may be empty: the source has 37).
 * :func:`routellm_outcome_files` — paths of the recorded outcome CSVs (``prompt`` then one
-  boolean column per model); :mod:`routerlab.outcomes` turns them into outcome tables.
+  boolean column per model); :mod:`routerlab.tables` turns them into outcome tables.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from routerlab.cachedir import user_cache_dir
 from routerlab.errors import DatasetNotFoundError
 
 MIRROR_ENV = "ROUTERLAB_DATA_MIRROR"
@@ -44,8 +48,10 @@ def repo_root() -> Path:
 
 
 def cache_dir() -> Path:
+    """Where local dataset copies are looked up first: ``$ROUTERLAB_DATA_CACHE``, else the
+    ``data`` folder of the user cache directory."""
     env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else repo_root() / "data" / "cache"
+    return Path(env).expanduser() if env else user_cache_dir("data")
 
 
 def mirror_dir() -> Path | None:

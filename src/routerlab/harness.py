@@ -4,16 +4,21 @@ Each question is sent twice — through the router (judge call, then the chosen 
 to the fixed model (default ``gpt-4.1``) — with at most ``concurrency`` questions in flight. The
 result holds a per-question table and summaries: accuracy of each approach (unparseable answers
 count as wrong and are counted), model usage, mean and p90 latency per model, total and
-per-question cost. Optionally resumable: finished questions are appended to a JSONL checkpoint.
+per-question cost. Optionally resumable: finished questions are appended to a checkpoint
+(:mod:`routerlab.labeling.checkpoint`: one fsynced JSON line per question, a torn last line cut on
+open, an exclusive lock against a second writer), keyed by the question id.
+
+The questions come from :mod:`.harness_questions`, the result type and its findings from
+:mod:`.harness_result`, outcome tables from harness rows from :mod:`.harness_outcomes`; the names
+notebooks use are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,213 +29,49 @@ from routerlab.asyncutil import run_sync
 from routerlab.budget import SpendCap, estimate_harness_cost, guard, resolve_max_cost
 from routerlab.errors import ConfigError
 from routerlab.gateway import Gateway, RoutedResponse
+from routerlab.harness_questions import (
+    LETTERS,
+    MMLU_MAX_TOKENS,
+    MMLU_REASONING_MAX_TOKENS,
+    STUDY_SUBJECTS,
+    extract_choice,
+    format_question,
+    load_questions,
+)
+from routerlab.harness_result import (
+    STAND_IN_NOTE,
+    HarnessResult,
+    compare_results,
+    describe_result,
+    load_saved,
+)
+from routerlab.labeling.checkpoint import OK, Checkpoint
 from routerlab.llm.base import ChatClient
 from routerlab.pool import Pool
 from routerlab.request import RouteRequest
 from routerlab.routers.base import Router
 
-LETTERS = ("A", "B", "C", "D")
-STUDY_SUBJECTS = ("marketing", "machine_learning")
-STAND_IN_NOTE = "offline stand-in: SmolLM2-135M, not the pool's models"
-
-
-def format_question(subject: str, question: str, choices: Sequence[str]) -> str:
-    """The study's prompt: subject line, question, lettered choices, the letter instruction."""
-    if len(choices) != len(LETTERS):
-        raise ValueError(f"MMLU questions have 4 choices, got {len(choices)}")
-    topic = subject.replace("_", " ")
-    lines = [f"The following are questions (with answers) about {topic}.", ""]
-    lines.append(question.strip())
-    lines += [
-        f"{letter}. {str(choice).strip()}" for letter, choice in zip(LETTERS, choices, strict=True)
-    ]
-    lines.append("Answer with only the letter (A, B, C, or D):")
-    return "\n".join(lines)
-
-
-_ONLY_LETTER = re.compile(r"^\W*([A-Da-d])\W*$")
-_ANSWER_IS = re.compile(
-    r"\b(?:answer|option|choice)\b\s*(?:is|:|=)?\s*(?:option\s*|letter\s*)?\(?([A-Da-d])\b",
-    re.IGNORECASE,
-)
-_LEADING = re.compile(r"^\W*([A-Da-d])[.):\]]")
-_STANDALONE = re.compile(r"\b([A-D])\b")
-
-
-def extract_choice(text: str | None) -> str | None:
-    """The answer letter in a model's reply, or None when it cannot be told.
-
-    Accepts "B", "b", "B.", "(b)", "b)", "The answer is B", "Answer: c", "B. Paris"; a reply that
-    names two different capital letters without saying which is the answer is unparseable.
-    """
-    if not text or not text.strip():
-        return None
-    t = text.strip()
-    for pattern in (_ONLY_LETTER, _ANSWER_IS, _LEADING):
-        match = pattern.search(t)
-        if match:
-            return match.group(1).upper()
-    found = set(_STANDALONE.findall(t))
-    return found.pop() if len(found) == 1 else None
-
-
-def load_questions(
-    subjects: Sequence[str] = STUDY_SUBJECTS,
-    split: str = "dev",
-    sample_size: int | None = None,
-) -> pd.DataFrame:
-    """MMLU questions with ``qid, subject, question, choices, answer, gold, prompt``.
-
-    ``sample_size`` takes the first n questions of each subject (as the study did), None all.
-    """
-    from routerlab.data import load_mmlu
-
-    if not subjects:
-        raise ConfigError("subjects is empty; name at least one MMLU subject")
-    if sample_size is not None and sample_size < 1:
-        raise ConfigError(f"sample_size must be >= 1 or None, got {sample_size}")
-    frame = load_mmlu(split, list(subjects))
-    # qid = subject/split/position within the subject: the same question keeps its qid whatever
-    # other subjects or sample size a run has (checkpoints and saved tables are matched by it)
-    frame = frame.reset_index(drop=True)
-    position = frame.groupby("subject", sort=False).cumcount()
-    frame["qid"] = [f"{s}/{split}/{i}" for s, i in zip(frame["subject"], position, strict=True)]
-    if sample_size is not None:
-        frame = frame.groupby("subject", sort=False).head(sample_size)
-    frame = frame.reset_index(drop=True)
-    frame["gold"] = [LETTERS[int(a)] for a in frame["answer"]]
-    frame["prompt"] = [
-        format_question(s, q, c)
-        for s, q, c in zip(frame["subject"], frame["question"], frame["choices"], strict=True)
-    ]
-    return frame
-
-
-@dataclass
-class HarnessResult:
-    """Per-question table plus summaries; ``stand_in`` marks numbers made by a local model."""
-
-    table: pd.DataFrame
-    router: str
-    fixed_model: str
-    stand_in: bool
-    backend: str
-    # "complete", or "budget" when the spending cap stopped the run before every question was
-    # asked (the table then holds the questions finished so far; rerun with the checkpoint)
-    stopped: str = "complete"
-    cache: dict[str, Any] | None = None  # response-cache counts of the client, None: no cache
-
-    @property
-    def partial(self) -> bool:
-        return self.stopped != "complete"
-
-    @property
-    def label(self) -> str:
-        return STAND_IN_NOTE if self.stand_in else f"backend: {self.backend}"
-
-    def summary(self) -> pd.DataFrame:
-        """One row per approach: n, accuracy, unparseable, errors, fallbacks, cost, latency."""
-        rows = []
-        for approach in ("router", "fixed"):
-            t = self.table
-            lat = t[f"{approach}_total_latency_s"]
-            rows.append(
-                {
-                    "approach": f"router ({self.router})" if approach == "router" else
-                    f"fixed ({self.fixed_model})",
-                    "questions": len(t),
-                    "accuracy": float(t[f"{approach}_correct"].mean()) if len(t) else 0.0,
-                    "unparseable": int((t[f"{approach}_letter"].isna() & t[f"{approach}_error"].isna()).sum()),
-                    "errors": int(t[f"{approach}_error"].notna().sum()),
-                    "fallbacks": int(t["router_fallback"].sum()) if approach == "router" else 0,
-                    "total_cost_usd": float(t[f"{approach}_cost_usd"].sum()),
-                    "list_cost_usd": float(_col(t, f"{approach}_list_cost_usd", f"{approach}_cost_usd").sum()),
-                    "cached_answers": int(_col(t, f"{approach}_cached", None).sum()),
-                    "cost_per_question_usd": float(t[f"{approach}_cost_usd"].mean()) if len(t) else 0.0,
-                    "mean_latency_s": float(lat.mean()) if len(t) else 0.0,
-                    "p90_latency_s": float(lat.quantile(0.9)) if len(t) else 0.0,
-                }
-            )  # fmt: skip
-        frame = pd.DataFrame(rows)
-        frame["note"] = self.label + (
-            " (partial: stopped at the spending cap)" if self.partial else ""
-        )
-        return frame
-
-    def save(self, folder: str | Path, name: str) -> Path:
-        """Write ``<name>_questions.csv`` and ``<name>_meta.json`` under ``folder``."""
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        self.table.to_csv(out / f"{name}_questions.csv", index=False)
-        meta = {
-            k: getattr(self, k)
-            for k in ("router", "fixed_model", "stand_in", "backend", "stopped", "cache")
-        }
-        (out / f"{name}_meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        return out / f"{name}_questions.csv"
-
-    @classmethod
-    def load(cls, folder: str | Path, name: str) -> HarnessResult:
-        """Read a result written by :meth:`save`."""
-        out = Path(folder)
-        meta = json.loads((out / f"{name}_meta.json").read_text(encoding="utf-8"))
-        table = pd.read_csv(out / f"{name}_questions.csv")
-        for col in ("router_error", "fixed_error", "router_letter", "fixed_letter"):
-            table[col] = table[col].astype(object).where(table[col].notna(), None)
-        return cls(table=table, **meta)
-
-    def usage(self) -> pd.DataFrame:
-        """Model usage per approach: count, share %, mean and p90 total latency per model."""
-        parts = []
-        for approach in ("router", "fixed"):
-            t = self.table[self.table[f"{approach}_error"].isna()]
-            grouped = t.groupby(f"{approach}_model")[f"{approach}_total_latency_s"]
-            part = pd.DataFrame(
-                {
-                    "calls": grouped.size(),
-                    "mean_latency_s": grouped.mean(),
-                    "p90_latency_s": grouped.quantile(0.9),
-                }
-            ).reset_index(names="model")
-            part.insert(0, "approach", approach)
-            part["share_pct"] = 100.0 * part["calls"] / max(len(self.table), 1)
-            parts.append(part)
-        frame = pd.concat(parts, ignore_index=True)
-        frame["note"] = self.label
-        return frame
-
-
-def _col(table: pd.DataFrame, name: str, fallback: str | None) -> pd.Series:
-    """A column of a results table; tables saved before it existed use ``fallback`` (or 0)."""
-    if name in table.columns:
-        return table[name].fillna(0)
-    if fallback is not None:
-        return table[fallback]
-    return pd.Series(0, index=table.index)
-
-
-def load_saved(folder: str | Path, names: Sequence[str]) -> list[HarnessResult]:
-    """Results saved earlier under ``folder`` (e.g. by another notebook); missing ones skipped."""
-    return [
-        HarnessResult.load(folder, name)
-        for name in names
-        if (Path(folder) / f"{name}_meta.json").is_file()
-    ]
-
-
-def compare_results(results: Sequence[HarnessResult]) -> pd.DataFrame:
-    """Summaries of several runs side by side (each router once; the fixed model of each run)."""
-    frames = []
-    for run in results:
-        frame = run.summary()
-        frame.insert(0, "run", f"{run.router} run")
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-# Letter answers need a few tokens; a reasoning model also spends its budget thinking first.
-MMLU_MAX_TOKENS = 16
-MMLU_REASONING_MAX_TOKENS = 4096
+# the harness's public names, wherever they are defined (notebooks import them from here)
+__all__ = [
+    "LETTERS",
+    "MMLU_MAX_TOKENS",
+    "MMLU_REASONING_MAX_TOKENS",
+    "STAND_IN_NOTE",
+    "STUDY_SUBJECTS",
+    "HarnessResult",
+    "arun_harness",
+    "checkpoint_path",
+    "compare_results",
+    "describe_result",
+    "extract_choice",
+    "format_question",
+    "load_questions",
+    "load_saved",
+    "mmlu_gateway",
+    "question_record",
+    "question_table",
+    "run_harness",
+]
 
 
 def mmlu_gateway(pool: Pool, client: ChatClient, router: Router) -> Gateway:
@@ -244,52 +85,6 @@ def mmlu_gateway(pool: Pool, client: ChatClient, router: Router) -> Gateway:
         max_output_tokens=MMLU_MAX_TOKENS,
         reasoning_max_output_tokens=reasoning,
     )
-
-
-def describe_result(result: HarnessResult) -> str:
-    """A short paragraph of findings written from the computed numbers."""
-    summary = result.summary().set_index("approach")
-    router_row, fixed_row = summary.iloc[0], summary.iloc[1]
-    usage = result.usage()
-    shares = usage[usage["approach"] == "router"].sort_values("share_pct", ascending=False)
-    mix = ", ".join(f"{r.model} {r.share_pct:.0f}%" for r in shares.itertuples())
-    n = int(router_row["questions"])
-    diff = router_row["accuracy"] - fixed_row["accuracy"]
-    # Compare list prices: a rerun served from the response cache pays 0 for both sides, and
-    # 0/0 says nothing; what each side costs to make is the list price.
-    router_list = _summary_value(router_row, "list_cost_usd", "total_cost_usd")
-    fixed_list = _summary_value(fixed_row, "list_cost_usd", "total_cost_usd")
-    cost_ratio = router_list / fixed_list if fixed_list else float("nan")
-    text = (
-        f"On {n} questions the {summary.index[0]} scored {router_row['accuracy']:.0%} and the "
-        f"{summary.index[1]} {fixed_row['accuracy']:.0%} ({diff:+.0%}, i.e. "
-        f"{abs(round(diff * n))} question(s)); {int(router_row['unparseable'])} router and "
-        f"{int(fixed_row['unparseable'])} fixed answers were unparseable and count as wrong. "
-        f"The router sent {mix}; {int(router_row['fallbacks'])} judge call(s) fell back. "
-        f"Cost per question at list price: ${router_list / max(n, 1):.6f} routed (judge "
-        f"included) vs ${fixed_list / max(n, 1):.6f} fixed ({cost_ratio:.2f}x); paid this run: "
-        f"${router_row['cost_per_question_usd']:.6f} vs ${fixed_row['cost_per_question_usd']:.6f}"
-        f"{_cached_note(router_row, fixed_row)}. Mean latency "
-        f"{router_row['mean_latency_s']:.2f} s routed vs {fixed_row['mean_latency_s']:.2f} s fixed."
-    )
-    if n < 30:
-        text += f" With {n} questions one question moves accuracy by {1 / n:.0%}: too few to rank."
-    if result.stand_in:
-        text += f" ({STAND_IN_NOTE}: these numbers exercise the pipeline only.)"
-    return text
-
-
-def _summary_value(row: pd.Series, name: str, fallback: str) -> float:
-    """``row[name]``, or ``row[fallback]`` for summaries made before ``name`` existed."""
-    value = row.get(name)
-    return float(row[fallback] if value is None or pd.isna(value) else value)
-
-
-def _cached_note(router_row: pd.Series, fixed_row: pd.Series) -> str:
-    hits = int(router_row.get("cached_answers", 0) or 0) + int(
-        fixed_row.get("cached_answers", 0) or 0
-    )
-    return f" ({hits} answer(s) served from the response cache, paid 0)" if hits else ""
 
 
 def _list_cost(response: RoutedResponse) -> float:
@@ -376,9 +171,36 @@ async def arun_harness(
     router_gateway.pool.get(fixed_model)
     if concurrency < 1:
         raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
-    done = _read_checkpoint(checkpoint)
-    if checkpoint is not None:
-        _end_with_newline(Path(checkpoint))
+    store = Checkpoint.open(checkpoint) if checkpoint is not None else None
+    try:
+        return await _run_questions(
+            router_gateway,
+            questions,
+            store,
+            fixed_model=fixed_model,
+            temperature=temperature,
+            concurrency=concurrency,
+            progress=progress,
+            max_cost_usd=max_cost_usd,
+        )
+    finally:
+        if store is not None:
+            store.close()
+
+
+async def _run_questions(
+    router_gateway: Gateway,
+    questions: pd.DataFrame,
+    store: Checkpoint | None,
+    *,
+    fixed_model: str,
+    temperature: float,
+    concurrency: int,
+    progress: bool,
+    max_cost_usd: float | None,
+) -> HarnessResult:
+    assert router_gateway.router is not None  # checked by arun_harness
+    done = _finished(store)
     todo = questions[~questions["qid"].isin(done)]
     cap = resolve_max_cost(max_cost_usd)
     spend = SpendCap(None)
@@ -401,7 +223,6 @@ async def arun_harness(
             spend = SpendCap(cap)
             reserve = estimate.per_question_usd
     gate = asyncio.Semaphore(concurrency)
-    lock = asyncio.Lock()
     bar = tqdm(total=len(todo), disable=not progress, desc="MMLU questions")
     meta: dict[str, Any] = {"stand_in": False, "backend": ""}
 
@@ -419,10 +240,8 @@ async def arun_harness(
             if r.ok:
                 meta["stand_in"] = meta["stand_in"] or r.stand_in
                 meta["backend"] = meta["backend"] or r.backend
-        if checkpoint is not None:
-            async with lock:
-                with Path(checkpoint).open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(record) + "\n")
+        if store is not None:  # synchronous: no other question interleaves with the write
+            store.append({"key": row.qid, "status": OK, **record})
         bar.update(1)
         return record
 
@@ -461,9 +280,8 @@ def checkpoint_path(
     answers: a run resumes only answers given under the same backend, router, fixed model,
     temperature and questions (a changed setting starts a new file instead of reusing stale
     answers)."""
-    import hashlib
-
     settings = {
+        "format": 2,  # lines keyed for routerlab.labeling.checkpoint (v1 files are not resumed)
         "backend": backend,
         "router": router,
         "fixed_model": fixed_model,
@@ -481,25 +299,12 @@ def run_harness(router_gateway: Gateway, questions: pd.DataFrame, **kwargs: Any)
     return run_sync(arun_harness(router_gateway, questions, **kwargs))
 
 
-def _end_with_newline(path: Path) -> None:
-    """A run killed mid-write leaves a partial last line; new records must not join it."""
-    if path.is_file() and path.stat().st_size:
-        with path.open("rb+") as handle:
-            handle.seek(-1, 2)
-            if handle.read(1) != b"\n":
-                handle.write(b"\n")
-
-
-def _read_checkpoint(checkpoint: str | Path | None) -> dict[str, dict[str, Any]]:
-    if checkpoint is None or not Path(checkpoint).is_file():
+def _finished(store: Checkpoint | None) -> dict[str, dict[str, Any]]:
+    """Finished questions by qid, as question records (the checkpoint's own fields dropped)."""
+    if store is None:
         return {}
-    done: dict[str, dict[str, Any]] = {}
-    for line in Path(checkpoint).read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by a kill: that question is redone
-            continue
-        done[record["qid"]] = record
-    return done
+    return {
+        key: {k: v for k, v in record.items() if k not in ("key", "status")}
+        for key, record in store.records.items()
+        if record.get("status") == OK
+    }

@@ -22,7 +22,7 @@ DEFAULT_CLASSIFIER_DIR = "outputs/models/classifier"
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from routerlab.evaluation.report import DEFAULT_ROUTERS, ROUTERS
-    from routerlab.outcomes import ROUTELLM_MMLU
+    from routerlab.tables import ROUTELLM_MMLU
 
     parser = subparsers.add_parser(
         "eval",
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         run_evaluation,
     )
     from routerlab.evaluation.scoring import PairOutcomes
-    from routerlab.outcomes import ROUTELLM_MMLU, load_outcome_table
+    from routerlab.tables import ROUTELLM_MMLU, load_outcome_table
 
     # Every file is checked before anything is loaded or trained.
     shape = "a CSV with a 'prompt' column and one boolean or numeric column per model"

@@ -37,7 +37,7 @@ from routerlab.evaluation.report import (
     table_costs,
 )
 from routerlab.evaluation.scoring import PairOutcomes, curve_metrics, qcut_curve, threshold_curve
-from routerlab.outcomes import OutcomeTable
+from routerlab.tables import OutcomeTable
 
 SPREAD_ROUTERS = ("random", "length", TEXT_ONLY, WITH_SUBJECT)
 

@@ -29,26 +29,23 @@ from typing import Protocol
 import numpy as np
 
 from routerlab.errors import ConfigError
-from routerlab.outcomes import ROUTELLM_STRONG, ROUTELLM_WEAK, OutcomeTable
 from routerlab.pool import PER_TOKENS, Pool
+from routerlab.prices import ModelPrice
+from routerlab.tables import OutcomeTable
+from routerlab.tables.routellm import ROUTELLM_PRICES
 
+__all__ = [
+    "DEFAULT_OUTPUT_TOKENS",
+    "DEFAULT_REASONING",
+    "REASONING_MODELS",
+    "ROUTELLM_PRICES",
+    "ModelPrice",
+    "ReasoningAssumption",
+    "cost_arrays",
+    "cost_matrix",
+    "pool_prices",
+]
 
-@dataclass(frozen=True)
-class ModelPrice:
-    """USD per 1M tokens."""
-
-    input: float
-    output: float
-
-    def __post_init__(self) -> None:
-        if self.input < 0 or self.output < 0:
-            raise ConfigError(f"prices must be >= 0, got input={self.input}, output={self.output}")
-
-
-ROUTELLM_PRICES: dict[str, ModelPrice] = {
-    ROUTELLM_STRONG: ModelPrice(24.7, 24.7),
-    ROUTELLM_WEAK: ModelPrice(0.24, 0.24),
-}
 DEFAULT_OUTPUT_TOKENS = 1  # an MMLU answer is one letter
 
 

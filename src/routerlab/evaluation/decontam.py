@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from routerlab.labeling.decontam import mark_contaminated, normalize_text
-from routerlab.outcomes import OutcomeTable
+from routerlab.tables import OutcomeTable
 
 
 def matched_questions(prompts: Iterable[str], questions: Iterable[str] | None = None) -> list[str]:

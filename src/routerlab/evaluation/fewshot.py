@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from routerlab.errors import ConfigError
-from routerlab.outcomes import OutcomeTable, routellm_prompt
+from routerlab.tables import OutcomeTable, routellm_prompt
 
 FEW_SHOT_K = 5
 _LETTERS = "ABCD"

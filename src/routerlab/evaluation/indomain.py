@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from routerlab.errors import ConfigError
-from routerlab.outcomes import OutcomeTable
+from routerlab.tables import OutcomeTable
 
 MAX_TRAIN_ROWS = 1500
 TFIDF_MAX_FEATURES = 2000

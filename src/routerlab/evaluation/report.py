@@ -53,7 +53,7 @@ from routerlab.evaluation.scoring import (
     qcut_curve,
     threshold_curve,
 )
-from routerlab.outcomes import ROUTELLM_MMLU, OutcomeTable
+from routerlab.tables import ROUTELLM_MMLU, OutcomeTable
 
 INDOMAIN_ROUTERS = (TEXT_ONLY, WITH_SUBJECT, "indomain")
 ROUTERS = (

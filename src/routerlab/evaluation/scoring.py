@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from routerlab.errors import ConfigError
-from routerlab.outcomes import OutcomeTable
 from routerlab.pool import Pool
 from routerlab.routers.base import choose_model
+from routerlab.tables import OutcomeTable
 
 CPT_LEVELS = (0.5, 0.8)
 
