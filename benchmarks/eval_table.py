@@ -17,7 +17,7 @@ import pandas as pd
 
 from routerlab.evaluation.comparisons import cost_ranking, seed_spread, spread_summary
 from routerlab.evaluation.costs import ROUTELLM_PRICES
-from routerlab.evaluation.report import DEFAULT_ROUTERS, run_evaluation
+from routerlab.evaluation.run import DEFAULT_ROUTERS, run_evaluation
 from routerlab.tables import load_routellm_mmlu
 
 

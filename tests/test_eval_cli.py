@@ -72,28 +72,3 @@ def test_bad_table_names_what_is_missing(
 def test_missing_table_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(tmp_path / "nope.csv")]) == 2
     assert "routellm-mmlu" in capsys.readouterr().err
-
-
-def test_classifier_scorer_uses_strong_score(tmp_path: Path) -> None:
-    """Any registered score-producing router plugs in; P(non-cheapest) is its strong score."""
-    from routerlab.evaluation.report import classifier_scorer
-    from routerlab.pool import load_pool
-    from routerlab.routers.base import Decision, Router, register_router
-
-    @register_router("test-eval-fake-classifier")
-    class Fake(Router):
-        def __init__(self, pool, model_dir: str) -> None:
-            super().__init__(pool)
-
-        def _decide(self, request):
-            p = min(len(request.prompt) / 10, 1.0)
-            names = self.pool.names
-            return Decision(
-                names[1], "fake", scores={names[0]: 1 - p, names[1]: p / 2, names[2]: p / 2}
-            )
-
-    pool = load_pool()
-    assert classifier_scorer(tmp_path / "missing", pool) is None
-    scorer = classifier_scorer(tmp_path, pool, router_name="test-eval-fake-classifier")
-    assert scorer is not None
-    assert scorer(["abcde", "a" * 20]).tolist() == pytest.approx([0.5, 1.0])

@@ -7,7 +7,8 @@ import pytest
 
 from routerlab.evaluation.costs import ROUTELLM_PRICES
 from routerlab.evaluation.indomain import MAX_TRAIN_ROWS, split_rows
-from routerlab.evaluation.report import check_claims, conclusions, per_subject, run_evaluation
+from routerlab.evaluation.run import run_evaluation
+from routerlab.evaluation.study import check_claims, conclusions, per_subject
 from routerlab.tables import load_routellm_mmlu
 
 
@@ -66,7 +67,7 @@ def test_headlines_carry_intervals(evaluation) -> None:
 
 
 def test_five_shot_cost_includes_the_prefix(evaluation) -> None:
-    from routerlab.evaluation.report import table_costs
+    from routerlab.evaluation.run import table_costs
 
     test_table = evaluation.test_table
     few, note = table_costs(test_table, ROUTELLM_PRICES, "few-shot")

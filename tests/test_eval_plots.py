@@ -7,7 +7,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from routerlab.evaluation.costs import ModelPrice
-from routerlab.evaluation.report import per_subject, run_evaluation
+from routerlab.evaluation.run import run_evaluation
+from routerlab.evaluation.study import per_subject
 from routerlab.plots import evaluation as plots
 from routerlab.tables import OutcomeTable
 
@@ -72,7 +73,7 @@ def test_every_plot_returns_a_figure() -> None:
 def test_save_per_subject_picks_a_learned_router(tmp_path):
     from types import SimpleNamespace
 
-    from routerlab.evaluation.report import best_learned_router
+    from routerlab.evaluation.study import best_learned_router
 
     def fake(*names):
         return SimpleNamespace(results=[SimpleNamespace(name=n) for n in names])

@@ -17,7 +17,7 @@ from routerlab.evaluation.costs import ModelPrice, cost_arrays
 from routerlab.evaluation.decontam import rows_with_questions
 from routerlab.evaluation.fewshot import few_shot_prefix, prefix_tokens_per_row
 from routerlab.evaluation.indomain import InDomainRouter, fit_selected, select_by_cv, split_rows
-from routerlab.evaluation.report import run_evaluation
+from routerlab.evaluation.run import run_evaluation
 from routerlab.evaluation.scoring import (
     PairOutcomes,
     curve_metrics,
@@ -106,15 +106,16 @@ def test_selection_refuses_held_out_rows() -> None:
 def test_selection_and_fit_only_ever_see_training_rows(monkeypatch) -> None:
     table = make_table()
     train, test = split_rows(len(table), 150, seed=1)
+    id_of = dict(zip(table.prompts, table.frame["id"], strict=True))  # prompts are unique
     train_ids = set(table.frame["id"].iloc[train])
     seen: list[set[str]] = []
-    original_features = InDomainRouter._features
+    original_features = InDomainRouter._features_of
 
-    def spy(self, sub):  # every feature matrix built during selection and fitting
-        seen.append(set(sub.frame["id"]))
-        return original_features(self, sub)
+    def spy(self, prompts, subjects):  # every feature matrix built in selection and fitting
+        seen.append({id_of[p] for p in prompts})
+        return original_features(self, prompts, subjects)
 
-    monkeypatch.setattr(InDomainRouter, "_features", spy)
+    monkeypatch.setattr(InDomainRouter, "_features_of", spy)
     router, selection = fit_selected(
         table, train, "strong", "weak", variant=indomain.WITH_SUBJECT, folds=3, held_out_rows=test
     )
@@ -160,7 +161,7 @@ def test_fixed_feature_indomain_reads_what_its_features_read(
     """``indomain`` with the subject feature reads benchmark metadata: the metrics table, the
     published comparison and the conclusions must not present it as a prompt-only router."""
     from routerlab.evaluation.comparisons import published_comparison
-    from routerlab.evaluation.report import conclusions
+    from routerlab.evaluation.study import conclusions
 
     ev = run_evaluation(
         make_table(400),
@@ -286,7 +287,7 @@ def test_rows_with_matched_questions_leave_the_held_out_set() -> None:
 def test_classifier_is_compared_with_routellm_without_in_domain_data() -> None:
     from routerlab.evaluation.comparisons import published_comparison
     from routerlab.evaluation.published import PUBLISHED, PUBLISHED_NO_INDOMAIN
-    from routerlab.evaluation.report import conclusions
+    from routerlab.evaluation.study import conclusions
 
     table = make_table(300)
     prompts = table.frame["prompt"]

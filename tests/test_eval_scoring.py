@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from routerlab.errors import ConfigError
-from routerlab.evaluation.report import evaluate_decisions, evaluate_scores
+from routerlab.evaluation.results import evaluate_decisions, evaluate_scores
 from routerlab.evaluation.scoring import (
     PairOutcomes,
     cpt,
@@ -182,7 +182,7 @@ def test_ten_bin_headline_metrics_carry_their_own_bootstrap_interval() -> None:
 
 
 def test_cheapest_router_is_named_only_when_intervals_separate() -> None:
-    from routerlab.evaluation.report import _cheapest_sentence
+    from routerlab.evaluation.study import _cheapest_sentence
 
     def r(cost: float, lo: float, hi: float) -> dict[str, float]:
         return {"cost_cpt50": cost, "cost_cpt50_lo": lo, "cost_cpt50_hi": hi}

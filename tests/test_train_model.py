@@ -281,3 +281,43 @@ def test_library_model_dir_and_training_description(tmp_path) -> None:
         line = describe_training(folder)
         assert f"**{split}**" in line and "80 train" in line
         assert ("LEAKY" in line) == (split == "study")
+
+
+def test_classifier_is_evaluated_through_the_registry(trained, pool):
+    """``run_evaluation`` builds the classifier by name; its strong scores are exactly the
+    decisions' P(any non-cheapest model), and ``explain`` shows the shared policy's choices."""
+    import pandas as pd
+
+    from routerlab.evaluation.run import held_out_scores, run_evaluation
+    from routerlab.routers.base import choose_model
+    from routerlab.tables import OutcomeTable
+
+    data, _, model_dir, *_ = trained
+    prompts = list(
+        dict.fromkeys(data.val["user_query"].tolist() + data.test["user_query"].tolist())
+    )
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"prompt": prompts, "weak": rng.random(len(prompts)) < 0.4, "strong": True}
+    )
+    table = OutcomeTable.from_frame(frame)
+    evaluation = run_evaluation(
+        table,
+        ["classifier"],
+        train_rows=2,
+        bootstrap=0,
+        pool=pool,
+        router_options={"classifier": {"model_dir": str(model_dir)}},
+    )
+    result = evaluation.result("classifier")
+    router = make_router("classifier", pool, model_dir=model_dir)
+    held_out = evaluation.test_table
+    decisions = router.route_batch(held_out.prompts)
+    assert result.kind == "curve" and result.scores is not None
+    assert result.scores.tolist() == [d.strong_score(pool) for d in decisions]
+    assert held_out_scores(router, held_out).tolist() == result.scores.tolist()
+    explained = router.explain(held_out.prompts[:5], thresholds=(0.0, 0.6, 1.0))
+    for d, row in zip(decisions[:5], explained.itertuples(index=False), strict=True):
+        assert d.scores is not None
+        for t, column in ((0.0, 4), (0.6, 5), (1.0, 6)):
+            assert row[column] == choose_model(d.scores, pool, t)

@@ -354,7 +354,7 @@ async def arun_decisions_batch(
     on_progress: Callable[[BatchJob], None] | None = None,
 ) -> BatchRun:
     """Judge decisions for ``prompts`` through the Batch API, as a table with ``prompt``,
-    ``model`` (what :func:`routerlab.evaluation.report.load_decisions` reads), ``router``,
+    ``model`` (what :func:`routerlab.evaluation.run.load_decisions` reads), ``router``,
     ``fallback``, ``fallback_reason``, ``confidence`` and ``cost_usd`` (Batch price)."""
     if not isinstance(router, JudgeRouter):
         raise ConfigError(f"Batch decisions need a judge router (verbose, compact), got {router!r}")

@@ -21,7 +21,7 @@ DEFAULT_CLASSIFIER_DIR = "outputs/models/classifier"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from routerlab.evaluation.report import DEFAULT_ROUTERS, ROUTERS
+    from routerlab.evaluation.run import DEFAULT_ROUTERS, TABLE_ROUTERS
     from routerlab.tables import ROUTELLM_MMLU
 
     parser = subparsers.add_parser(
@@ -36,8 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--router",
         dest="routers",
         action="append",
-        choices=ROUTERS,
-        help=f"router to score (repeat; default: {' '.join(DEFAULT_ROUTERS)})",
+        metavar="NAME",
+        help=f"router to score: {', '.join(TABLE_ROUTERS)} (read off the table) or any "
+        "registered router, e.g. random, length, indomain-text, indomain-subject, indomain, "
+        f"classifier; trainable ones train on the training rows (repeat; default: "
+        f"{' '.join(DEFAULT_ROUTERS)})",
     )
     parser.add_argument("--strong", default=None, help="strong model column")
     parser.add_argument("--weak", default=None, help="weak model column")
@@ -119,9 +122,9 @@ def _prices(specs: list[str], models: tuple[str, ...]) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from routerlab.evaluation.report import (
+    from routerlab.evaluation.run import (
         DEFAULT_ROUTERS,
-        classifier_scorer,
+        check_routers,
         load_decisions,
         run_evaluation,
     )
@@ -139,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             path, what="decisions file", allowed="expected a CSV with prompt (or id) and model"
         )
     routers = list(dict.fromkeys(args.routers or DEFAULT_ROUTERS))
+    check_routers(routers)
     # The default folder may not exist yet (the router is then skipped with a note); a folder
     # the user named must exist, or the result would silently lack the router they asked for.
     if (
@@ -163,7 +167,6 @@ def run(args: argparse.Namespace) -> int:
             f"with N < {len(table):,} (for example --train-rows {len(table) // 2})"
         )
     features = [f.strip() for f in args.features.split(",") if f.strip()]
-    classifier = classifier_scorer(args.classifier_dir) if "classifier" in routers else None
     strong, weak = table.strong_weak(args.strong, args.weak)
     pair = PairOutcomes.from_table(table, strong, weak)
     decisions = {}
@@ -182,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         random_seeds=tuple(range(args.random_seeds)),
         indomain_features=features,
-        classifier=classifier,
+        router_options={"classifier": {"model_dir": args.classifier_dir}},
         decisions=decisions,
         prices=_prices(args.price, table.models),  # type: ignore[arg-type]
         cost_prompt=args.cost_prompt,

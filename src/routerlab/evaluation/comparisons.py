@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from routerlab.errors import ConfigError
-from routerlab.evaluation import baselines
 from routerlab.evaluation.costs import ModelPrice
 from routerlab.evaluation.indomain import (
     C_GRID,
@@ -25,18 +24,20 @@ from routerlab.evaluation.indomain import (
     MAX_TRAIN_ROWS,
     TEXT_ONLY,
     WITH_SUBJECT,
-    fit_selected,
     split_rows,
 )
 from routerlab.evaluation.published import PUBLISHED, PUBLISHED_NO_INDOMAIN
-from routerlab.evaluation.report import (
-    PROMPT_TEXT,
-    Evaluation,
-    reads_of,
-    router_label,
+from routerlab.evaluation.results import PROMPT_TEXT, Evaluation, reads_of, router_label
+from routerlab.evaluation.run import (
+    build_router,
+    builtin_options,
+    held_out_scores,
     table_costs,
+    trained,
 )
 from routerlab.evaluation.scoring import PairOutcomes, curve_metrics, qcut_curve, threshold_curve
+from routerlab.pool import Pool
+from routerlab.routers.base import ScoringRouter
 from routerlab.tables import OutcomeTable
 
 SPREAD_ROUTERS = ("random", "length", TEXT_ONLY, WITH_SUBJECT)
@@ -56,19 +57,23 @@ def seed_spread(
     cv_folds: int = CV_FOLDS,
     c_grid: Sequence[float] = C_GRID,
     exclude_rows: np.ndarray | None = None,
+    pool: Pool | None = None,
 ) -> pd.DataFrame:
     """One row per seed, router and grid (``full``, ``qcut10``): ``apgr`` and ``cpt50``.
 
-    Each seed draws its own training and held-out rows (:func:`split_rows`); the in-domain
-    variants select and fit inside that seed's training rows only; random uses that seed.
-    ``exclude_rows`` leave every seed's held-out rows (as in :func:`run_evaluation`).
+    Each seed draws its own training and held-out rows (:func:`split_rows`); trainable routers
+    (the in-domain variants) select and fit inside that seed's training rows only; a seeded
+    router (random) uses that seed. ``routers`` are registered scoring routers, built with the
+    evaluation's defaults (:func:`~routerlab.evaluation.run.builtin_options`). ``exclude_rows``
+    leave every seed's held-out rows (as in :func:`run_evaluation`).
     """
-    allowed = ("random", "length", TEXT_ONLY, WITH_SUBJECT)
-    unknown = [r for r in routers if r not in allowed]
-    if unknown:
-        raise ConfigError(f"seed_spread routers {unknown} unknown; allowed: {', '.join(allowed)}")
     if not seeds:
         raise ConfigError("seed_spread needs at least one seed")
+    if pool is None:
+        from routerlab.pool import load_pool
+
+        pool = load_pool()
+    options = builtin_options(cv_folds=cv_folds, c_grid=c_grid)
     strong, weak = table.strong_weak(strong, weak)
     rows = []
     for seed in seeds:
@@ -78,23 +83,16 @@ def seed_spread(
         test_table = table.subset(test)
         pair = PairOutcomes.from_table(test_table, strong, weak)
         for name in routers:
-            if name == "random":
-                scores = baselines.random_scores(test_table.prompts, seed)
-            elif name == "length":
-                scores = baselines.length_scores(test_table.prompts)
-            else:
-                model, _ = fit_selected(
-                    table,
-                    train,
-                    strong,
-                    weak,
-                    variant=name,
-                    c_grid=c_grid,
-                    folds=cv_folds,
-                    seed=seed,
-                    held_out_rows=test,
-                )
-                scores = model.strong_scores(test_table)
+            kwargs = dict(options.get(name, {}))
+            router = build_router(name, pool, kwargs)
+            if getattr(router, "averaged_over_seeds", False):
+                router = build_router(name, pool, {**kwargs, "seed": seed})
+            if isinstance(router, str):
+                raise ConfigError(f"seed_spread cannot build router {name!r}: {router}")
+            if not isinstance(router, ScoringRouter):
+                raise ConfigError(f"seed_spread needs scoring routers; {name!r} only decides")
+            trained(router, table, train, test, strong=strong, weak=weak, seed=seed)
+            scores = held_out_scores(router, test_table)
             for grid, curve in (
                 ("full", threshold_curve(pair, scores)),
                 ("qcut10", qcut_curve(pair, scores)),

@@ -115,7 +115,8 @@ class InDomainRouter:
         y = gain_labels(sub.outcomes(strong), sub.outcomes(weak))
         if len(set(y.tolist())) < 2:
             raise ConfigError("the training rows have a single outcome class; use more rows")
-        self._subjects = sorted(set(sub.frame["subject"]))
+        if "subject" in self.features:
+            self._subjects = sorted(set(sub.frame["subject"]))
         if "tfidf" in self.features:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -124,7 +125,8 @@ class InDomainRouter:
                 ngram_range=(1, 2), min_df=2, max_features=TFIDF_MAX_FEATURES, sublinear_tf=True
             )
             self._tfidf.fit(sub.prompts)
-        dense, tfidf = self._features(sub)
+        subjects = sub.frame["subject"].tolist() if "subject" in self.features else None
+        dense, tfidf = self._features_of(sub.prompts, subjects)
         self._scaler = StandardScaler().fit(dense) if dense is not None else None
         self._train_xy = (self._design(dense, tfidf), y)
         self._model = LogisticRegression(C=self.c, max_iter=2000, random_state=self.seed)
@@ -147,13 +149,25 @@ class InDomainRouter:
 
     def strong_scores(self, table: OutcomeTable) -> np.ndarray:
         """P(need) - P(harm) for every row of ``table`` (pass the held-out subset)."""
+        subjects = table.frame["subject"].tolist() if "subject" in self.features else None
+        p_harm, p_need = self.gain_probabilities(table.prompts, subjects)
+        return np.asarray(p_need - p_harm, dtype=float)
+
+    def gain_probabilities(
+        self, prompts: Sequence[str], subjects: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(P(harm), P(need)) per prompt: only the weak / only the strong model is right.
+
+        ``subjects`` (one per prompt) is required when the features include ``subject``.
+        """
         if self._model is None:
             raise ConfigError("the in-domain router is not trained; call fit() first")
-        proba = self._model.predict_proba(self._design(*self._features(table)))
+        proba = self._model.predict_proba(self._design(*self._features_of(prompts, subjects)))
         classes = list(self._model.classes_)
-        p_need = proba[:, classes.index(NEED)] if NEED in classes else 0.0
-        p_harm = proba[:, classes.index(HARM)] if HARM in classes else 0.0
-        return np.asarray(p_need - p_harm, dtype=float)
+        zero = np.zeros(len(prompts))
+        p_need = proba[:, classes.index(NEED)] if NEED in classes else zero
+        p_harm = proba[:, classes.index(HARM)] if HARM in classes else zero
+        return np.asarray(p_harm, dtype=float), np.asarray(p_need, dtype=float)
 
     def _design(self, dense: np.ndarray | None, tfidf: Any) -> Any:
         """Standardised dense features beside the raw TF-IDF block (rows already L2-normed;
@@ -167,14 +181,20 @@ class InDomainRouter:
             parts.append(tfidf)
         return sparse.hstack(parts, format="csr")
 
-    def _features(self, table: OutcomeTable) -> tuple[np.ndarray | None, Any]:
+    def _features_of(
+        self, prompts: Sequence[str], subjects: Sequence[str] | None
+    ) -> tuple[np.ndarray | None, Any]:
         """(dense block: subject, MiniLM, length — or None; sparse TF-IDF block — or None)."""
         blocks: list[np.ndarray] = []
-        prompts = table.prompts
+        prompts = list(prompts)
         if "subject" in self.features:
+            if subjects is None or len(subjects) != len(prompts):
+                raise ConfigError(
+                    "this in-domain router reads the subject: give one subject per prompt"
+                )
             index = {s: i for i, s in enumerate(self._subjects)}
-            onehot = np.zeros((len(table), len(index)), dtype=np.float32)
-            for r, s in enumerate(table.frame["subject"]):
+            onehot = np.zeros((len(prompts), len(index)), dtype=np.float32)
+            for r, s in enumerate(subjects):
                 if s in index:  # a subject unseen in training gets all zeros
                     onehot[r, index[s]] = 1.0
             blocks.append(onehot)

@@ -16,7 +16,8 @@ Metrics (as RouteLLM defines them; quality is the mean outcome, a fraction in [0
 * ``AUC`` — area under quality against strong-call share.
 
 Multi-model tables: a router picks one model per prompt (:func:`score_choices`); a cost-aware
-policy sweeps its knob (:func:`policy_curve`, through :func:`routerlab.routers.base.choose_model`).
+policy sweeps its knob (:func:`policy_curve`, through :func:`routerlab.routers.base.threshold_policy`,
+the rule :func:`~routerlab.routers.base.choose_model` applies to one request).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import pandas as pd
 
 from routerlab.errors import ConfigError
 from routerlab.pool import Pool
-from routerlab.routers.base import choose_model
+from routerlab.routers.base import check_cost_threshold, threshold_policy
 from routerlab.tables import OutcomeTable
 
 CPT_LEVELS = (0.5, 0.8)
@@ -206,7 +207,7 @@ def policy_curve(
     thresholds: Sequence[float] | None = None,
     costs: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Sweep ``choose_model``'s ``cost_threshold`` for a router with per-model probabilities.
+    """Sweep the policy's ``cost_threshold`` for a router with per-model probabilities.
 
     ``probabilities`` is (n_prompts, n_pool_models) in ``pool.names`` order; every pool model
     must be a table column. One row per threshold: accuracy, share per model, cost, and
@@ -222,16 +223,15 @@ def policy_curve(
     if missing:
         raise ConfigError(f"pool models {missing} have no outcome column; table has {table.models}")
     grid = np.linspace(0.0, 1.0, 21) if thresholds is None else np.asarray(thresholds, dtype=float)
-    cheapest = pool.cheapest.name
+    knobs = [check_cost_threshold(float(t)) for t in grid]  # once per threshold, not per prompt
+    cheapest = names.index(pool.cheapest.name)
+    rank = list(range(len(names)))  # pool order: ties go to the cheaper model
     rows = []
-    for t in grid:
-        picked = [
-            choose_model(dict(zip(names, p, strict=True)), pool, cost_threshold=float(t))
-            for p in probs
-        ]
-        point = score_choices(table, picked, costs)
-        point["cost_threshold"] = float(t)
-        point["escalated_share"] = float(np.mean([m != cheapest for m in picked]))
+    for knob in knobs:
+        picked = threshold_policy(probs, cheapest, rank, knob)
+        point = score_choices(table, np.asarray(names, dtype=object)[picked], costs)
+        point["cost_threshold"] = knob
+        point["escalated_share"] = float(np.mean(picked != cheapest))
         rows.append(point)
     return pd.DataFrame(rows)
 

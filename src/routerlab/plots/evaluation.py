@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from routerlab.errors import ConfigError
-from routerlab.evaluation.report import Evaluation, RouterResult, router_label
+from routerlab.evaluation.results import Evaluation, RouterResult, router_label
 from routerlab.plots._figure import subplots
 from routerlab.plots.palette import DIAGONAL_COLOUR, model_colour, router_colour
 
@@ -187,7 +187,7 @@ def usage_bars(evaluation: Evaluation, level: str = "cpt80") -> Figure:
 
 def subject_view(per_subject: pd.DataFrame, top: int | None = None) -> Figure:
     """Per subject: the strong−weak gap and the router's strong-call share (from
-    :func:`routerlab.evaluation.report.per_subject`): routing helps where both are high."""
+    :func:`routerlab.evaluation.study.per_subject`): routing helps where both are high."""
     frame = per_subject if top is None else per_subject.head(top)
     router = str(frame["router"].iloc[0]) if len(frame) else "router"
     fig, axes = subplots(1, 2, figsize=(11, 0.22 * len(frame) + 1.8), sharey=True)

@@ -1,18 +1,24 @@
 """The router interface, the one policy that turns scores into a model, and a registry.
 
-A router either scores every pool model for a request (``scores``: probabilities that the model
-is the right choice) or names a model directly (judge routers). :func:`choose_model` is the only
-place where scores become a model, so every score-producing router shares the same knob.
+A router either scores every model it knows for a request (:class:`ScoringRouter`: probabilities
+that each model is the right choice) or names a model directly (:class:`Router`: judge and fixed
+routers). :func:`threshold_policy` is the only place where scores become a model: for many prompts
+through :meth:`ScoringRouter.choose`, for one score dict through :func:`choose_model`, so every
+score-producing router shares the same knob.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 from routerlab.errors import ConfigError
 from routerlab.pool import Pool
@@ -41,13 +47,51 @@ class Decision:
         return float(sum(p for m, p in self.scores.items() if m != cheapest))
 
 
+def check_cost_threshold(value: float) -> float:
+    """The knob of the threshold policy, checked: a number in [0, 1]."""
+    try:
+        knob = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"cost_threshold must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= knob <= 1.0:
+        raise ConfigError(f"cost_threshold must be in [0, 1], got {value}")
+    return knob
+
+
+def threshold_policy(
+    scores: np.ndarray, cheapest: int, rank: Sequence[int], cost_threshold: float
+) -> np.ndarray:
+    """The one rule that turns per-model scores into models, for many prompts at once.
+
+    ``scores`` is (n, k); ``cheapest`` the column of the cheapest model; ``rank`` each column's
+    tie-break key (lower wins: pool order); ``cost_threshold`` an already checked knob. Returns
+    the chosen column per row. At 0 the argmax is followed; otherwise the argmax is kept only when
+    the score mass on the other-than-cheapest columns is at least the knob, else the cheapest;
+    at 1 always the cheapest. The mass is summed column by column in column order, as
+    :func:`choose_model` sums a score dict, so both forms agree to the bit.
+    """
+    n, k = scores.shape
+    if cost_threshold >= 1.0:
+        return np.full(n, cheapest, dtype=np.intp)
+    by_rank = np.argsort(np.asarray(rank), kind="stable")
+    # argmax returns the first maximum: among tied scores the column ranked first (cheaper).
+    best = by_rank[np.argmax(scores[:, by_rank], axis=1)]
+    if cost_threshold <= 0.0:
+        return best
+    escalate = np.zeros(n)
+    for j in range(k):
+        if j != cheapest:
+            escalate = escalate + scores[:, j]
+    return np.where((best == cheapest) | (escalate >= cost_threshold), best, cheapest)
+
+
 def choose_model(
     scores: dict[str, float],
     pool: Pool,
     cost_threshold: float = 0.0,
     allowed: Collection[str] | None = None,
 ) -> str:
-    """Turn per-model scores into a model.
+    """Turn one request's per-model scores into a model (:func:`threshold_policy`).
 
     ``cost_threshold`` (0 to 1) is the one knob trading quality for cost. At 0 the classifier is
     followed (argmax). Otherwise the argmax is kept only when the probability mass on models other
@@ -56,9 +100,9 @@ def choose_model(
 
     ``allowed`` restricts the choice (e.g. to the models whose context window holds the prompt):
     the policy runs on the allowed models' scores, and "cheapest" is the cheapest allowed model.
+    Many prompts at once: :meth:`ScoringRouter.choose`.
     """
-    if not 0.0 <= cost_threshold <= 1.0:
-        raise ConfigError(f"cost_threshold must be in [0, 1], got {cost_threshold}")
+    knob = check_cost_threshold(cost_threshold)
     unknown = [m for m in scores if m not in pool]
     if unknown:
         pool.get(unknown[0])  # raises UnknownModelError listing the pool
@@ -72,14 +116,18 @@ def choose_model(
         raise ConfigError("no scores to choose from")
     candidates = pool.models if allowed is None else [m for m in pool.models if m.name in allowed]
     cheapest = min(candidates, key=lambda m: (m.input + m.output, m.order)).name
-    if cost_threshold >= 1.0:
-        return cheapest
+    names = list(scores)
+    row = [float(scores[m]) for m in names]
+    if cheapest not in scores:
+        # The cheapest model was not scored: a column that never wins the argmax and adds
+        # nothing to the escalation mass (it is the cheapest), but can be fallen back to.
+        names.append(cheapest)
+        row.append(-math.inf)
     order = {name: i for i, name in enumerate(pool.names)}
-    best = max(scores, key=lambda m: (scores[m], -order[m]))
-    if best == cheapest or cost_threshold <= 0.0:
-        return best
-    escalate = sum(p for m, p in scores.items() if m != cheapest)
-    return best if escalate >= cost_threshold else cheapest
+    picked = threshold_policy(
+        np.array([row], dtype=float), names.index(cheapest), [order[m] for m in names], knob
+    )
+    return names[int(picked[0])]
 
 
 def model_within(
@@ -143,6 +191,191 @@ class Router(ABC):
         return [self.route(r) for r in requests]
 
 
+class ScoringRouter(Router):
+    """A router that scores every model it knows for a prompt; one policy picks the model.
+
+    Subclasses implement :meth:`score_batch` (many prompts -> an ``(n, len(self.models))`` array
+    of scores, by convention probabilities that each model is the right choice). Everything else
+    comes from here: the knob (``cost_threshold``, checked once in ``__init__``), the vectorised
+    policy :meth:`choose` (the rule of :func:`choose_model`), single and batched routing, the
+    scalar two-model evaluations threshold (:meth:`strong_scores`) and the knob values swept for a
+    curve (:meth:`knob_grid`).
+
+    ``self.models`` is the ordered tuple of models the router scores (default: the pool's). When
+    they are pool models, "cheapest" and tie order come from the pool; otherwise (a router trained
+    on an outcome table's columns) ``models`` is listed cheapest first and ties go to the earlier.
+
+    ``reads`` names the table metadata columns the router reads besides the prompt text (e.g.
+    ``("subject",)``); an evaluation passes them to :meth:`score_batch` as ``metadata``; a routing
+    request carries none, so such a router can be evaluated but not serve requests.
+
+    A trainable router also overrides :meth:`fit_table` (train on given rows of an outcome table);
+    ``routerlab eval`` then trains it on the table's training rows before scoring the others.
+    A router whose scores are pure noise sets ``averaged_over_seeds`` (its constructor takes
+    ``seed``): an evaluation averages it over several seeds.
+    """
+
+    reads: tuple[str, ...] = ()
+    averaged_over_seeds: ClassVar[bool] = False
+    KNOB_GRID: ClassVar[tuple[float, ...]] = tuple(np.linspace(0.0, 1.0, 21).tolist())
+
+    def __init__(
+        self, pool: Pool, *, cost_threshold: float = 0.0, models: Sequence[str] | None = None
+    ) -> None:
+        super().__init__(pool)
+        self.knob = self.check_knob(cost_threshold)
+        self.models: tuple[str, ...] = tuple(models) if models is not None else tuple(pool.names)
+        if not self.models:
+            raise ConfigError(f"router {self.name!r} scores no models")
+
+    # ------------------------------------------------------------------ to implement
+
+    @abstractmethod
+    def score_batch(
+        self, prompts: Sequence[str], metadata: Mapping[str, Sequence[Any]] | None = None
+    ) -> np.ndarray:
+        """Scores, one row per prompt, columns in ``self.models`` order. ``metadata`` holds the
+        columns named in ``reads`` (only passed when the router declares some)."""
+
+    def fit_table(self, table: Any, rows: np.ndarray, **kwargs: Any) -> ScoringRouter:
+        """Train on ``rows`` of an outcome table (trainable routers override this).
+
+        An evaluation passes ``strong``, ``weak`` (the table's pair), ``seed`` and
+        ``held_out_rows`` (to refuse overlap) as keywords; accept ``**kwargs`` for the rest.
+        """
+        raise ConfigError(f"router {self.name!r} is not trainable (it has no fit_table)")
+
+    # ------------------------------------------------------------------ the policy
+
+    @classmethod
+    def check_knob(cls, value: float) -> float:
+        """The knob, checked (override with :meth:`choose` for a policy with another knob)."""
+        return check_cost_threshold(value)
+
+    @property
+    def cost_threshold(self) -> float:
+        return self.knob
+
+    @classmethod
+    def trainable(cls) -> bool:
+        return cls.fit_table is not ScoringRouter.fit_table
+
+    def knob_grid(self) -> np.ndarray:
+        """The knob values swept for a cost-quality curve."""
+        return np.asarray(self.KNOB_GRID, dtype=float)
+
+    def _layout(self) -> tuple[int, list[int]]:
+        """(column of the cheapest model, tie-break rank per column) for ``self.models``."""
+        if all(m in self.pool for m in self.models):
+            specs = [self.pool.get(m) for m in self.models]
+            cheapest = min(
+                range(len(specs)), key=lambda j: (specs[j].input + specs[j].output, specs[j].order)
+            )
+            order = {name: i for i, name in enumerate(self.pool.names)}
+            return cheapest, [order[m] for m in self.models]
+        return 0, list(range(len(self.models)))
+
+    def _checked(self, scores: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+        array = np.asarray(scores, dtype=float)
+        if array.ndim != 2 or array.shape[1] != len(self.models):
+            raise ConfigError(
+                f"router {self.name!r}: scores must be (n_prompts, {len(self.models)}) for models "
+                f"{', '.join(self.models)}; got shape {array.shape}"
+            )
+        return array
+
+    def choose(
+        self, scores: np.ndarray | Sequence[Sequence[float]], knob: float | None = None
+    ) -> np.ndarray:
+        """The chosen column of ``self.models`` per row (:func:`threshold_policy`); ``knob``
+        defaults to the router's own (checked once per call, not per prompt)."""
+        used = self.knob if knob is None else self.check_knob(knob)
+        cheapest, rank = self._layout()
+        return threshold_policy(self._checked(scores), cheapest, rank, used)
+
+    def choose_sweep(
+        self, scores: np.ndarray | Sequence[Sequence[float]], knobs: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """Choices at every knob of ``knobs`` (default :meth:`knob_grid`): ``(k, n)`` columns."""
+        grid = self.knob_grid() if knobs is None else np.asarray(knobs, dtype=float)
+        checked = [self.check_knob(float(k)) for k in grid]
+        array = self._checked(scores)
+        cheapest, rank = self._layout()
+        return np.stack([threshold_policy(array, cheapest, rank, k) for k in checked])
+
+    def strong_scores(self, scores: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+        """The scalar a two-model evaluation thresholds: the score mass on the models other than
+        the cheapest (as :meth:`Decision.strong_score`, summed in the same order)."""
+        array = self._checked(scores)
+        cheapest, _ = self._layout()
+        total = np.zeros(len(array))
+        for j in range(array.shape[1]):
+            if j != cheapest:
+                total = total + array[:, j]
+        return total
+
+    # ------------------------------------------------------------------ evaluation hooks
+
+    def fit_notes(self) -> list[str]:
+        """What training chose, one line each (shown in an evaluation's notes)."""
+        return []
+
+    def fit_metrics(self) -> dict[str, float]:
+        """Extra figures of the training (e.g. a cross-validated score) for the metric table."""
+        return {}
+
+    @classmethod
+    def unavailable(cls, **options: Any) -> str | None:
+        """Why the router cannot be built with ``options`` (an evaluation then skips it with a
+        note instead of failing), or None."""
+        return None
+
+    # ------------------------------------------------------------------ routing
+
+    def _decisions(self, scores: np.ndarray, latency_s: float) -> list[Decision]:
+        picked = self.choose(scores)
+        decisions = []
+        for row, j in zip(scores, picked, strict=True):
+            named = {m: float(p) for m, p in zip(self.models, row, strict=True)}
+            model = self.models[int(j)]
+            decisions.append(
+                Decision(
+                    model=model,
+                    router=self.name,
+                    confidence=named[model],
+                    scores=named,
+                    latency_s=latency_s,
+                    details={"cost_threshold": self.knob},
+                )
+            )
+        return decisions
+
+    def _prompts(self, requests: Sequence[RouteRequest | str]) -> list[str]:
+        if self.reads:
+            raise ConfigError(
+                f"router {self.name!r} reads {', '.join(self.reads)}, which a routing request "
+                "does not carry; it can be evaluated on an outcome table but not route requests"
+            )
+        return [
+            r.prompt if isinstance(r, RouteRequest) else RouteRequest(r).prompt for r in requests
+        ]
+
+    def _decide(self, request: RouteRequest) -> Decision:
+        return self.route_batch([request])[0]
+
+    def route_batch(self, requests: Sequence[RouteRequest | str]) -> list[Decision]:
+        """Score all prompts in one call; each decision's latency is its share of the time."""
+        prompts = self._prompts(requests)
+        start = time.perf_counter()
+        scores = self._checked(self.score_batch(prompts))
+        if len(scores) != len(prompts):
+            raise ConfigError(
+                f"router {self.name!r} returned {len(scores)} score rows for {len(prompts)} prompts"
+            )
+        share = (time.perf_counter() - start) / max(len(prompts), 1)
+        return self._decisions(scores, share)
+
+
 RouterFactory = Callable[..., Router]
 _REGISTRY: dict[str, RouterFactory] = {}
 
@@ -162,15 +395,19 @@ def router_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_router(name: str, pool: Pool, **kwargs: Any) -> Router:
-    """Build a registered router from its short name and keyword arguments."""
+def router_factory(name: str) -> RouterFactory:
+    """The registered factory (usually the class) of ``name``."""
     _load_builtin_routers()
     try:
-        factory = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         available = ", ".join(sorted(_REGISTRY))
         raise ConfigError(f"unknown router {name!r}; available: {available}") from None
-    return factory(pool=pool, **kwargs)
+
+
+def make_router(name: str, pool: Pool, **kwargs: Any) -> Router:
+    """Build a registered router from its short name and keyword arguments."""
+    return router_factory(name)(pool=pool, **kwargs)
 
 
 def _load_builtin_routers() -> None:
@@ -183,3 +420,15 @@ def _load_builtin_routers() -> None:
     for info in pkgutil.iter_modules(package.__path__):
         if info.name != "base":
             importlib.import_module(f"routerlab.routers.{info.name}")
+
+
+@contextmanager
+def registry_restored() -> Iterator[None]:
+    """Inside the block routers may be registered (tests); afterwards the registry is as before."""
+    _load_builtin_routers()
+    saved = dict(_REGISTRY)
+    try:
+        yield
+    finally:
+        _REGISTRY.clear()
+        _REGISTRY.update(saved)

@@ -1,16 +1,16 @@
 """The classifier router: a fine-tuned encoder scores every pool model for a prompt.
 
 It loads a directory written by :func:`routerlab.training.io.save_classifier` (``routerlab
-train`` or notebook 04), predicts per-model probabilities, and chooses through the shared
-:func:`~routerlab.routers.base.choose_model` policy with its one knob ``cost_threshold``:
+train`` or notebook 04), predicts per-model probabilities (a
+:class:`~routerlab.routers.base.ScoringRouter`), and chooses through the shared policy with its one
+knob ``cost_threshold``:
 0 follows the classifier (argmax); 1 always picks the cheapest model; in between the cheapest
 model is kept unless the probability of needing a stronger one reaches the threshold.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,7 @@ import pandas as pd
 
 from routerlab.errors import ConfigError
 from routerlab.pool import Pool
-from routerlab.request import RouteRequest
-from routerlab.routers.base import Decision, Router, choose_model, register_router
+from routerlab.routers.base import ScoringRouter, register_router
 from routerlab.training.inference import predict_proba
 from routerlab.training.io import ModelDirError, load_classifier
 
@@ -28,7 +27,7 @@ DEFAULT_MODEL_DIR = "outputs/models/classifier"
 
 
 @register_router("classifier")
-class ClassifierRouter(Router):
+class ClassifierRouter(ScoringRouter):
     """Route with a fine-tuned sequence classifier (labels = pool model names).
 
     ``cost_threshold`` is the policy knob (see :func:`choose_model`); ``batch_size`` the batch of
@@ -48,9 +47,7 @@ class ClassifierRouter(Router):
         num_threads: int | None = None,
         quantize: bool = False,
     ) -> None:
-        super().__init__(pool)
-        if not 0.0 <= cost_threshold <= 1.0:
-            raise ConfigError(f"cost_threshold must be in [0, 1], got {cost_threshold}")
+        super().__init__(pool, cost_threshold=cost_threshold)
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         if num_threads is not None:
@@ -78,10 +75,17 @@ class ClassifierRouter(Router):
             )
         self.tokenizer = loaded.tokenizer
         self.labels = loaded.labels
+        self.models = tuple(loaded.labels)  # the columns it scores, in the label order
         self.max_length = loaded.max_length
         self.info = loaded.info
-        self.cost_threshold = cost_threshold
         self.batch_size = batch_size
+
+    @classmethod
+    def unavailable(cls, **options: Any) -> str | None:
+        """An evaluation skips the classifier with a note when its folder does not exist yet."""
+        if not Path(options.get("model_dir", DEFAULT_MODEL_DIR)).is_dir():
+            return "no trained model dir"
+        return None
 
     # ------------------------------------------------------------------ scoring
 
@@ -98,51 +102,27 @@ class ClassifierRouter(Router):
             batch_size=self.batch_size,
         )
 
+    def score_batch(
+        self, prompts: Sequence[str], metadata: Mapping[str, Sequence[Any]] | None = None
+    ) -> np.ndarray:
+        return self.predict_proba(prompts)
+
     def scores(self, prompt: str) -> dict[str, float]:
         """Per-model probabilities for one prompt."""
         row = self.predict_proba([prompt])[0]
         return {label: float(p) for label, p in zip(self.labels, row, strict=True)}
-
-    # ------------------------------------------------------------------ routing
-
-    def _decision(self, row: np.ndarray, latency_s: float) -> Decision:
-        scores = {label: float(p) for label, p in zip(self.labels, row, strict=True)}
-        return self._from_scores(
-            scores,
-            self.cost_threshold,
-            latency_s=latency_s,
-            details={"cost_threshold": self.cost_threshold},
-        )
-
-    def _decide(self, request: RouteRequest) -> Decision:
-        start = time.perf_counter()
-        row = self.predict_proba([request.prompt])[0]
-        return self._decision(row, time.perf_counter() - start)
-
-    def route_batch(self, requests: Sequence[RouteRequest | str]) -> list[Decision]:
-        """Batched inference; each decision's latency is its share of the batch time."""
-        prompts = [
-            r.prompt if isinstance(r, RouteRequest) else RouteRequest(r).prompt for r in requests
-        ]
-        start = time.perf_counter()
-        probs = self.predict_proba(prompts)
-        share = (time.perf_counter() - start) / max(len(prompts), 1)
-        return [self._decision(row, share) for row in probs]
 
     def explain(
         self, prompts: Sequence[str], thresholds: Sequence[float] = (0.0, 0.5, 1.0)
     ) -> pd.DataFrame:
         """Per-model probabilities and the model chosen at each ``cost_threshold``."""
         probs = self.predict_proba(prompts)
-        rows = []
-        for prompt, row in zip(prompts, probs, strict=True):
-            scores = {label: float(p) for label, p in zip(self.labels, row, strict=True)}
-            record: dict[str, Any] = {"prompt": prompt[:80]}
-            record.update({f"p({label})": round(p, 3) for label, p in scores.items()})
-            for t in thresholds:
-                record[f"choice@{t:g}"] = choose_model(scores, self.pool, t)
-            rows.append(record)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame({"prompt": [p[:80] for p in prompts]})
+        for j, label in enumerate(self.labels):
+            frame[f"p({label})"] = np.round(probs[:, j].astype(float), 3)
+        for t, picked in zip(thresholds, self.choose_sweep(probs, thresholds), strict=True):
+            frame[f"choice@{t:g}"] = [self.labels[int(j)] for j in picked]
+        return frame
 
     def describe(self) -> dict[str, Any]:
         """What was loaded: directory, labels, base model and recorded validation metrics."""
