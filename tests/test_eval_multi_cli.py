@@ -1,0 +1,212 @@
+"""``routerlab eval`` on an unseen hand-made multi-model CSV (issue 11, "What must hold")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from routerlab.cli import main
+from routerlab.evaluation.multi_run import run_multi, split_rows
+from routerlab.prices import ModelPrice
+from routerlab.tables import OutcomeTable, read_outcome_csv
+
+MODELS = ("tiny", "mid", "huge")
+# USD per 1M input, output tokens; every row of a model has the same token counts, so each
+# model's cost per prompt is the same on every row and can be computed by hand.
+PRICES = {"tiny": (0.1, 0.4), "mid": (1.0, 4.0), "huge": (10.0, 40.0)}
+TOKENS = {"tiny": (100, 50), "mid": (100, 80), "huge": (100, 200)}
+TOPICS = ["sum the list", "reverse the string", "prove the bound", "integrate the curve"]
+
+
+def cost_per_1k(model: str) -> float:
+    (p_in, p_out), (t_in, t_out) = PRICES[model], TOKENS[model]
+    return (t_in * p_in + t_out * p_out) / 1e6 * 1000
+
+
+def write_table(folder: Path, n: int = 32) -> Path:
+    rows = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        hard = topic in ("prove the bound", "integrate the curve")
+        row = {
+            "id": f"q{i:03d}",
+            "prompt": f"{topic} number {i}",
+            "reference": str(i * 7),
+            # the tiny model solves the easy topics only, mid a bit more, huge nearly all
+            "tiny": not hard,
+            "mid": (not hard) or i % 3 == 0,
+            "huge": i % 8 != 5,
+        }
+        for m in MODELS:
+            row[f"{m}|input_tokens"], row[f"{m}|output_tokens"] = TOKENS[m]
+        rows.append(row)
+    file = folder / "three_models.csv"
+    pd.DataFrame(rows).to_csv(file, index=False)
+    return file
+
+
+def price_args() -> list[str]:
+    out = []
+    for m, (p_in, p_out) in PRICES.items():
+        out += ["--price", f"{m}={p_in},{p_out}"]
+    return out
+
+
+def test_json_has_every_record_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = write_table(tmp_path)
+    argv = ["eval", str(file), "--models", ",".join(MODELS), *price_args(), "--json"]
+    assert main([*argv, "--bootstrap", "100"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"table", "notes", "routers"}
+    assert isinstance(out["notes"], list) and all(isinstance(n, str) for n in out["notes"])
+    records = {r["router"]: r for r in out["routers"]}
+    singles = {f"always:{m}" for m in MODELS}
+    assert set(records) == singles | {"oracle", "random", "outcome-knn", "outcome-logistic"}
+
+    # held-out rows: the default half, the same for every router
+    table = read_outcome_csv(file)
+    _, held, _ = split_rows(table, seed=0)
+    assert {r["n"] for r in records.values()} == {len(held)} == {16}
+    frame = pd.read_csv(file)
+    for m in MODELS:
+        rec = records[f"always:{m}"]
+        assert rec["kind"] == "point"
+        assert rec["quality"] == pytest.approx(frame[m].to_numpy(dtype=float)[held].mean())
+        assert rec["cost_usd_per_1k"] == pytest.approx(cost_per_1k(m))
+        assert "area_vs_hull" not in rec
+    # the oracle: per row the cheapest model that is right (huge when none is)
+    right = frame[list(MODELS)].to_numpy(dtype=bool)[held]
+    first = np.where(right.any(axis=1), right.argmax(axis=1), 2)
+    assert records["oracle"]["quality"] == pytest.approx(right.any(axis=1).mean())
+    expected_cost = np.mean([cost_per_1k(MODELS[j]) for j in first])
+    assert records["oracle"]["cost_usd_per_1k"] == pytest.approx(expected_cost)
+
+    point_keys = {"router", "kind", "quality", "quality_ci", "cost_usd_per_1k",
+                  "cost_usd_per_1k_ci", "n"}  # fmt: skip
+    curve_keys = point_keys | {
+        "knob",
+        "quality_at_cheapest_cost",
+        "quality_at_cheapest_cost_ci",
+        "cost_to_best_share",
+        "cost_to_best_share_ci",
+        "area_vs_hull",
+        "area_vs_hull_ci",
+    }
+    for name, rec in records.items():
+        curve = name in ("random", "outcome-knn", "outcome-logistic")
+        assert rec["kind"] == ("curve" if curve else "point")
+        assert set(rec) == (curve_keys if curve else point_keys), name
+        lo, hi = rec["quality_ci"]
+        assert lo <= rec["quality"] <= hi
+        lo, hi = rec["cost_usd_per_1k_ci"]
+        assert lo <= rec["cost_usd_per_1k"] + 1e-12 and rec["cost_usd_per_1k"] <= hi + 1e-12
+        if curve:
+            for key in ("quality_at_cheapest_cost", "cost_to_best_share", "area_vs_hull"):
+                value, ci = rec[key], rec[f"{key}_ci"]
+                assert len(ci) == 2
+                assert value is None or isinstance(value, float)
+            assert isinstance(rec["area_vs_hull"], float)
+            # every curve can spend as little as the cheapest model: all-cheapest is a knob value
+            assert rec["quality_at_cheapest_cost"] == pytest.approx(
+                records["always:tiny"]["quality"]
+            )
+
+
+def test_text_output_lists_every_router(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = write_table(tmp_path)
+    assert main(["eval", str(file), "--models", ",".join(MODELS), *price_args(),
+                 "--bootstrap", "50"]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    for name in ("always:tiny", "always:mid", "always:huge", "oracle", "random", "outcome-knn"):
+        assert name in captured.out
+    assert "area vs hull" in captured.out
+    assert "note: cost: tiny, mid, huge from recorded input tokens" in captured.err
+    assert "note: rows: random split (seed 0), train 16 / held-out 16" in captured.err
+
+
+def test_budget_points_are_calibrated_on_training_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = write_table(tmp_path)
+    budget = cost_per_1k("mid")
+    assert main(["eval", str(file), *price_args(), "--budget", str(budget), "--json",
+                 "--bootstrap", "0"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    assert out["budget"]["usd_per_1k"] == pytest.approx(budget)
+    points = {p["router"]: p for p in out["budget"]["routers"]}
+    assert set(points) == {"random", "outcome-knn", "outcome-logistic"}
+    for p in points.values():
+        assert p["met"] is True
+        assert p["train_cost_usd_per_1k"] <= budget + 1e-9  # chosen within budget on training
+        assert 0.0 <= p["quality"] <= 1.0
+    assert all(r["quality_ci"] == [None, None] for r in out["routers"])  # --bootstrap 0
+
+
+def test_missing_price_names_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = write_table(tmp_path)
+    assert main(["eval", str(file), "--price", "tiny=0.1,0.4", "--price", "mid=1,4"]) == 2
+    err = capsys.readouterr().err
+    assert "no cost for model 'huge'" in err and "--price MODEL=IN,OUT" in err
+
+
+def test_two_model_options_refused_on_two_model_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = write_table(tmp_path)
+    code = main(["eval", str(file), "--models", "tiny,huge", *price_args(), "--budget", "1"])
+    assert code == 2
+    assert "--budget apply to N-model tables" in capsys.readouterr().err
+
+
+def test_fixed_split_column_is_honoured() -> None:
+    frame = pd.DataFrame(
+        {
+            "prompt": [f"p{i} {'word ' * (i % 5)}" for i in range(12)],
+            "split": ["train"] * 8 + ["test"] * 4,
+            "a": [1, 0] * 6,
+            "b": [1, 1, 0] * 4,
+            "c": [1] * 12,
+        }
+    )
+    table = OutcomeTable.from_frame(frame, models=["a", "b", "c"], metadata=["split"], name="fx")
+    train, held, note = split_rows(table, held_out_fraction=0.25, seed=3)
+    assert train.tolist() == list(range(8)) and held.tolist() == [8, 9, 10, 11]
+    assert "fixed split" in note
+    prices = {m: ModelPrice(1.0, 1.0) for m in "abc"}
+    run = run_multi(table, routers=[], prices=prices, n_boot=0)
+    assert run.evaluation.n == 4
+    assert run.held_out_rows.tolist() == [8, 9, 10, 11]
+
+
+def test_pool_decisions_scored_through_a_tier_map(tmp_path: Path) -> None:
+    from routerlab.tiers import TierMap
+
+    file = write_table(tmp_path)
+    table = read_outcome_csv(file)
+    # a recorded judge: pool model names for every prompt (cheap for even rows, strong else)
+    decisions = pd.DataFrame(
+        {
+            "id": table.frame["id"],
+            "model": ["gpt-4.1-nano" if i % 2 == 0 else "o4-mini" for i in range(len(table))],
+            "router": "judge",
+        }
+    )
+    path = tmp_path / "judge.csv"
+    decisions.to_csv(path, index=False)
+    tiers = TierMap.of({"gpt-4.1-nano": "tiny", "gpt-4.1": "mid", "o4-mini": "huge"})
+    prices = {m: ModelPrice(*PRICES[m]) for m in MODELS}
+    run = run_multi(table, routers=[], prices=prices, n_boot=0, tiers=tiers, decisions=[path])
+    judge = run.evaluation.result("judge")
+    held = run.held_out_rows
+    picked = np.where(held % 2 == 0, 0, 2)
+    q = table.matrix(list(MODELS))[held, picked]
+    assert judge.kind == "point"
+    assert judge.quality == pytest.approx(q.mean())
+    assert judge.cost_usd_per_1k == pytest.approx(np.mean([cost_per_1k(MODELS[j]) for j in picked]))
+    assert any(n.startswith("tier map") for n in run.all_notes())
+    with pytest.raises(Exception, match="tier map"):
+        run_multi(table, routers=[], prices=prices, n_boot=0, decisions=[path])
