@@ -210,3 +210,38 @@ def test_pool_decisions_scored_through_a_tier_map(tmp_path: Path) -> None:
     assert any(n.startswith("tier map") for n in run.all_notes())
     with pytest.raises(Exception, match="tier map"):
         run_multi(table, routers=[], prices=prices, n_boot=0, decisions=[path])
+
+
+def test_train_router_saves_a_loadable_router(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from routerlab.learning import OutcomeRouter
+
+    file = write_table(tmp_path)
+    out = tmp_path / "router"
+    budget = cost_per_1k("mid")
+    argv = ["train-router", str(file), "--learner", "knn", "--out", str(out), *price_args(),
+            "--budget", str(budget), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["models"] == list(MODELS)
+    assert summary["train_rows"] == 16 and summary["held_out_rows"] == 16
+    assert 0.0 <= summary["held_out_quality"] <= 1.0
+    assert any("calibrated on out-of-fold" in n for n in summary["notes"])
+    loaded = OutcomeRouter.load(out)
+    assert loaded.models == MODELS
+    assert loaded.lam == pytest.approx(summary["lam"])
+    picks = loaded.choose_names(["sum the list number 99", "prove the bound number 98"])
+    assert set(picks) <= set(MODELS)
+    # a larger lam (cost weighs more) never picks a more expensive mix for the same prompts
+    prompts = [f"{t} number {i}" for i, t in enumerate(TOPICS * 3)]
+    cheap = loaded.choose(prompts, lam=1e6)
+    assert (cheap == 0).all()
+
+
+def test_train_router_needs_prices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = write_table(tmp_path)
+    code = main(["train-router", str(file), "--out", str(tmp_path / "r"), "--price",
+                 "tiny=0.1,0.4"])  # fmt: skip
+    assert code == 2
+    assert "no price for ['mid', 'huge']" in capsys.readouterr().err
