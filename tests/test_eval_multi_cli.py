@@ -245,3 +245,60 @@ def test_train_router_needs_prices(tmp_path: Path, capsys: pytest.CaptureFixture
                  "tiny=0.1,0.4"])  # fmt: skip
     assert code == 2
     assert "no price for ['mid', 'huge']" in capsys.readouterr().err
+
+
+def test_pool_scoring_router_scored_through_a_tier_map(tmp_path: Path) -> None:
+    """A study router (scores pool models) gets a curve on the table's stand-in models."""
+    from routerlab.pool import load_pool
+    from routerlab.routers.base import ScoringRouter
+    from routerlab.tiers import TierMap
+
+    class Keyword(ScoringRouter):
+        name = "keyword"
+
+        def score_batch(self, prompts, metadata=None):  # type: ignore[no-untyped-def]
+            hard = np.array([("prove" in p) or ("integrate" in p) for p in prompts], dtype=float)
+            # columns in pool order (nano, 4.1, o4-mini): hard prompts to the reasoning model
+            return np.column_stack([1 - hard, np.zeros_like(hard), hard])
+
+    pool = load_pool()
+    router = Keyword(pool)
+    assert router.models[0] == "gpt-4.1-nano" and router.models[-1] == "o4-mini"
+    table = read_outcome_csv(write_table(tmp_path))
+    tiers = TierMap.of({"gpt-4.1-nano": "tiny", "gpt-4.1": "mid", "o4-mini": "huge"})
+    prices = {m: ModelPrice(*PRICES[m]) for m in MODELS}
+    run = run_multi(
+        table, routers=[], prices=prices, n_boot=0, tiers=tiers, scoring_routers={"kw": router}
+    )
+    result = run.evaluation.result("kw")
+    assert result.kind == "curve"
+    held = run.held_out_rows
+    prompts = [table.prompts[i] for i in held]
+    hard = np.array([("prove" in p) or ("integrate" in p) for p in prompts])
+    picked = np.where(hard, 2, 0)
+    # at knob 0 the argmax is followed: easy -> tiny, hard -> huge
+    at_zero = result.points[result.points["knob"] == 0.0].iloc[0]
+    q = table.matrix(list(MODELS))[held, picked]
+    assert at_zero["quality"] == pytest.approx(q.mean())
+    # at knob 1 every prompt goes to the cheapest pool model's stand-in
+    at_one = result.points[result.points["knob"] == 1.0].iloc[0]
+    assert at_one["cost_usd_per_1k"] == pytest.approx(cost_per_1k("tiny"))
+    assert any(n.startswith("tier map") for n in run.all_notes())
+
+
+def test_classifier_without_a_model_is_skipped_with_a_note(tmp_path: Path) -> None:
+    from routerlab.tiers import TierMap
+
+    table = read_outcome_csv(write_table(tmp_path))
+    tiers = TierMap.of({"gpt-4.1-nano": "tiny", "gpt-4.1": "mid", "o4-mini": "huge"})
+    prices = {m: ModelPrice(*PRICES[m]) for m in MODELS}
+    run = run_multi(
+        table,
+        routers=["classifier"],
+        prices=prices,
+        n_boot=0,
+        tiers=tiers,
+        classifier_dir=tmp_path / "absent",
+    )
+    assert any(n.startswith("classifier skipped: no trained classifier") for n in run.notes)
+    assert "classifier" not in {r.name for r in run.evaluation.results}
