@@ -44,7 +44,7 @@ from routerlab.evaluation.costs import (
     ReasoningAssumption,
     cost_matrix,
 )
-from routerlab.evaluation.frontier import PER_1K, choice_points, random_choices
+from routerlab.evaluation.frontier import PER_1K, best_single, choice_points, random_choices
 from routerlab.evaluation.multi import (
     RANDOM_KNOBS,
     MultiEvaluation,
@@ -539,6 +539,8 @@ def run_multi(
     use_aux: bool = True,
     pool: Any = None,
     scoring_routers: Mapping[str, Any] | None = None,
+    max_train_rows: int | None = None,
+    budget_share: float | None = None,
 ) -> MultiRun:
     """Evaluate ``routers`` on ``table`` restricted to ``models`` (default: all; see the module
     docstring for every step). ``routers``: names of :data:`OUTCOME_ROUTERS` and, with ``tiers``,
@@ -546,7 +548,10 @@ def run_multi(
     ``scoring_routers`` adds already built pool ScoringRouters by name (scored through ``tiers``);
     ``decisions`` are CSVs of recorded decisions (points). ``output_tokens`` is the assumed
     reply length where a table records none (default: the table's registered assumption, else
-    1). ``n_boot`` bootstrap resamples of the held-out rows give the intervals."""
+    1). ``n_boot`` bootstrap resamples of the held-out rows give the intervals. ``max_train_rows``
+    trains on a random subset of the training rows (quick runs); held-out rows are unchanged.
+    ``budget_share`` sets ``budget`` to that share of the best single model's mean cost on the
+    training rows (best = highest training quality, ties to the cheaper)."""
     models = list(table.models if models is None else models)
     if len(models) < 2:
         raise ConfigError(f"an N-model evaluation needs at least 2 models, got {models}")
@@ -574,6 +579,13 @@ def run_multi(
 
     train, held, split_note = split_rows(table, held_out_fraction=held_out_fraction, seed=seed)
     notes.append(split_note)
+    if max_train_rows is not None:
+        if max_train_rows < 1:
+            raise ConfigError(f"max_train_rows must be >= 1, got {max_train_rows}")
+        if max_train_rows < len(train):
+            keep = np.random.default_rng(seed).choice(len(train), max_train_rows, replace=False)
+            train = np.sort(train[keep])
+            notes.append(f"training rows capped at a random {max_train_rows:,} (quick run)")
     outcomes = table.matrix(models)
     costs, cost_notes = cost_matrix(
         table, models, prices, reasoning=reasoning, output_tokens=output_tokens
@@ -584,6 +596,17 @@ def run_multi(
     q_held, c_held = outcomes[held], costs[held]
     others = [m for m in table.models if m not in models]
     aux = table.matrix(others)[train] if (use_aux and others) else None
+    if budget_share is not None:
+        if budget is not None:
+            raise ConfigError("give budget or budget_share, not both")
+        if not budget_share > 0:
+            raise ConfigError(f"budget_share must be > 0, got {budget_share}")
+        tq, tc = q_train.mean(axis=0), c_train.mean(axis=0) * PER_1K
+        b = best_single(tq, tc)
+        budget = float(budget_share * tc[b])
+        notes.append(
+            f"budget = {budget_share:g} x {models[b]}'s training-row cost = ${budget:.4g} per 1k"
+        )
 
     from routerlab.learning import lam_grid
 
