@@ -197,6 +197,26 @@ def test_registry_round_trip(registry: None, tmp_path: Path) -> None:
         register_table("bad", toy, prices={"cheap": (0.1, 0.4)})  # type: ignore[dict-item]
 
 
+def test_models_narrow_any_registered_table(registry: None) -> None:
+    frame = pd.DataFrame({"prompt": ["a", "b"], "x": [1, 0], "y": [0, 1], "z": [1, 1]})
+    asked: list[object] = []
+
+    def plain() -> OutcomeTable:
+        return OutcomeTable.from_frame(frame)
+
+    def narrowing(models: list[str] | None = None) -> OutcomeTable:
+        asked.append(models)
+        return OutcomeTable.from_frame(frame, models)
+
+    register_table("plain", plain)
+    register_table("narrowing", narrowing)
+    assert load_table("plain", models=["z", "x"]).models == ("z", "x")
+    assert load_table("narrowing", models=["y", "z"]).models == ("y", "z")
+    assert asked == [["y", "z"]]  # the loader that takes models was given them
+    with pytest.raises(ConfigError, match=r"unknown model 'w'.*x, y, z"):
+        load_table("plain", models=["w"])
+
+
 def test_unknown_table_lists_the_registered_ones(registry: None) -> None:
     with pytest.raises(DatasetNotFoundError, match=rf"'nope\.csv'.*{ROUTELLM_MMLU}"):
         load_table("nope.csv")

@@ -29,6 +29,7 @@ from routerlab.asyncutil import run_sync
 from routerlab.budget import SpendCap, estimate_harness_cost, guard, resolve_max_cost
 from routerlab.errors import ConfigError
 from routerlab.gateway import Gateway, RoutedResponse
+from routerlab.harness_outcomes import harness_records, merge_outcomes, outcomes_from_results
 from routerlab.harness_questions import (
     LETTERS,
     MMLU_MAX_TOKENS,
@@ -65,9 +66,12 @@ __all__ = [
     "describe_result",
     "extract_choice",
     "format_question",
+    "harness_records",
     "load_questions",
     "load_saved",
+    "merge_outcomes",
     "mmlu_gateway",
+    "outcomes_from_results",
     "question_record",
     "question_table",
     "run_harness",

@@ -20,8 +20,9 @@ Example (a test runs it)::
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,18 +102,41 @@ def _source(name: str) -> TableSource:
         ) from None
 
 
-def load_table(name_or_path: str | os.PathLike[str], **kw: Any) -> OutcomeTable:
+def load_table(
+    name_or_path: str | os.PathLike[str],
+    *,
+    models: Sequence[str] | None = None,
+    **kw: Any,
+) -> OutcomeTable:
     """A registered table (``kw`` go to its loader) or an outcome CSV (``kw`` go to
-    :func:`read_outcome_csv`: ``models``, ``metadata``)."""
+    :func:`read_outcome_csv`: ``metadata``).
+
+    ``models`` picks and orders the models for either: a loader that takes ``models`` gets it
+    (it may load less), and the table is then narrowed with :meth:`OutcomeTable.select_models`.
+    """
     key = os.fspath(name_or_path)
     if key in _REGISTRY:
-        return _REGISTRY[key].loader(**kw)
+        loader = _REGISTRY[key].loader
+        if models is not None and _accepts(loader, "models"):
+            kw["models"] = list(models)
+        table = loader(**kw)
+        if models is not None and tuple(models) != table.models:
+            table = table.select_models(list(models))
+        return table
     if Path(key).is_file():
-        return read_outcome_csv(key, **kw)
+        return read_outcome_csv(key, models, **kw)
     raise DatasetNotFoundError(
         f"outcome table {key!r} is neither a registered table "
         f"({', '.join(table_names()) or 'none registered'}) nor an existing CSV file"
     )
+
+
+def _accepts(loader: TableLoader, name: str) -> bool:
+    try:
+        params = inspect.signature(loader).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: pass nothing it may not take
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def table_prices(name: str | os.PathLike[str]) -> dict[str, ModelPrice] | None:
