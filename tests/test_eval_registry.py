@@ -199,3 +199,29 @@ def test_classifier_without_a_model_dir_is_skipped_with_a_note(pool: Pool) -> No
     )
     assert [r.name for r in evaluation.results] == ["length"]
     assert "classifier: skipped (no trained model dir)" in evaluation.notes
+
+
+def imported_modules(module: str) -> set[str]:
+    """Every routerlab module a module imports, at the top or inside functions."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m.startswith("routerlab")}
+
+
+def test_the_evaluation_run_and_the_figures_do_not_import_each_other() -> None:
+    for module in ("routerlab.evaluation.run", "routerlab.evaluation.results"):
+        assert not [m for m in imported_modules(module) if m.startswith("routerlab.plots")]
+    figures = imported_modules("routerlab.plots.evaluation")
+    assert "routerlab.evaluation.results" in figures
+    assert not figures & {"routerlab.evaluation.run", "routerlab.evaluation.study"}
+    assert "routerlab.routers" not in imported_modules("routerlab.routers.base")
