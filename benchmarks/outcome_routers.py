@@ -410,7 +410,7 @@ def mmlu_runs(seeds: Sequence[int], quick: bool, folds: int, n_boot: int) -> lis
         curve_metrics,
         qcut_curve,
     )
-    from routerlab.outcomes import load_routellm_mmlu
+    from routerlab.tables import load_routellm_mmlu
 
     table = load_routellm_mmlu()
     strong, weak = table.strong_weak()
