@@ -302,3 +302,21 @@ def test_classifier_without_a_model_is_skipped_with_a_note(tmp_path: Path) -> No
     )
     assert any(n.startswith("classifier skipped: no trained classifier") for n in run.notes)
     assert "classifier" not in {r.name for r in run.evaluation.results}
+
+
+def test_a_saved_router_is_scored_by_eval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = write_table(tmp_path)
+    out = tmp_path / "kept"
+    assert main(["train-router", str(file), "--out", str(out), *price_args(), "--json"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert main(["eval", str(file), *price_args(), "--router", "outcome-knn", "--router-dir",
+                 str(out), "--bootstrap", "0", "--json"]) == 0  # fmt: skip
+    records = {r["router"]: r for r in json.loads(capsys.readouterr().out)["routers"]}
+    rec = records["saved:kept"]
+    assert rec["kind"] == "curve"
+    assert rec["knob"] == pytest.approx(saved["lam"])  # its default knob is the saved lam
+    # same rows (seed 0, half held out) as when it was trained: its saved figures come back
+    assert rec["quality"] == pytest.approx(saved["held_out_quality"])
+    assert rec["cost_usd_per_1k"] == pytest.approx(saved["held_out_cost_usd_per_1k"])

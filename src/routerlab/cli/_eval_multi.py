@@ -71,6 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "registered assumption, else 1)",
     )
     group.add_argument(
+        "--router-dir",
+        dest="router_dirs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="score a saved outcome router (from routerlab train-router) as it is; repeat",
+    )
+    group.add_argument(
         "--tiers",
         nargs="?",
         const="default",
@@ -95,12 +103,13 @@ MULTI_ONLY = (
     ("reasoning_tokens", "--reasoning-tokens"),
     ("output_tokens", "--output-tokens"),
     ("tiers", "--tiers"),
+    ("router_dirs", "--router-dir"),
 )
 
 
 def refuse_multi_options(args: argparse.Namespace) -> None:
     """A two-model evaluation has no use for the N-model options: say so instead of ignoring."""
-    given = [flag for attr, flag in MULTI_ONLY if getattr(args, attr, None) is not None]
+    given = [flag for attr, flag in MULTI_ONLY if getattr(args, attr, None) not in (None, [])]
     if given:
         raise ConfigError(
             f"{', '.join(given)} apply to N-model tables (more than two models); this evaluation "
@@ -148,6 +157,7 @@ def run(args: argparse.Namespace, table: Any, decisions: Sequence[str]) -> int:
         tiers=tiers,
         classifier_dir=args.classifier_dir,
         decisions=decisions,
+        router_dirs=args.router_dirs,
     )
     if args.json:
         print(json.dumps(result.to_json(), indent=2))

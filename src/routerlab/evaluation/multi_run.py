@@ -536,6 +536,7 @@ def run_multi(
     tiers: TierMap | None = None,
     classifier_dir: str | Path | None = None,
     decisions: Sequence[str | Path] = (),
+    router_dirs: Sequence[str | Path] = (),
     use_aux: bool = True,
     pool: Any = None,
     scoring_routers: Mapping[str, Any] | None = None,
@@ -546,7 +547,9 @@ def run_multi(
     docstring for every step). ``routers``: names of :data:`OUTCOME_ROUTERS` and, with ``tiers``,
     ``classifier`` (loaded from ``classifier_dir``; skipped with a note when absent);
     ``scoring_routers`` adds already built pool ScoringRouters by name (scored through ``tiers``);
-    ``decisions`` are CSVs of recorded decisions (points). ``output_tokens`` is the assumed
+    ``decisions`` are CSVs of recorded decisions (points); ``router_dirs`` are saved outcome
+    routers (``routerlab train-router``), scored as they are (not retrained) over a lam sweep
+    with their own per-prompt cost model, default knob = their saved lam. ``output_tokens`` is the assumed
     reply length where a table records none (default: the table's registered assumption, else
     1). ``n_boot`` bootstrap resamples of the held-out rows give the intervals. ``max_train_rows``
     trains on a random subset of the training rows (quick runs); held-out rows are unchanged.
@@ -644,6 +647,18 @@ def run_multi(
             "argmax pred - lam x mean training cost, lam swept"
         )
 
+    for folder in router_dirs:
+        name, sweep_spec, train_spec = saved_sweep(folder, p_held, p_train, models, budget)
+        if name in specs:
+            raise ConfigError(f"two routers are named {name!r}; rename a saved router's folder")
+        specs[name] = sweep_spec
+        if train_spec is not None:
+            train_sweeps[name] = train_spec
+        notes.append(
+            f"{name}: saved router from {folder}, scored as saved (not retrained here; if it "
+            "was trained on some of these held-out rows its figures are optimistic)"
+        )
+
     pool_routers: dict[str, Any] = dict(scoring_routers or {})
     if "classifier" in routers:
         if tiers is None:
@@ -704,6 +719,31 @@ def run_multi(
             "the budget (outcome routers: out-of-fold predictions), then applied to held-out rows"
         )
     return run
+
+
+def saved_sweep(
+    folder: str | Path,
+    p_held: Sequence[str],
+    p_train: Sequence[str],
+    models: Sequence[str],
+    budget: float | None,
+) -> tuple[str, Sweep, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+    """A saved :class:`routerlab.learning.OutcomeRouter` swept over lam on the held-out prompts
+    (and, with a budget, on the training prompts): (name, sweep, training sweep or None). The
+    router's models must be evaluated models; its choices are mapped to their columns."""
+    from routerlab.learning import OutcomeRouter, lam_grid, sweep
+
+    router = OutcomeRouter.load(folder)
+    mapping = model_indices(router.models, models)
+    name = f"saved:{Path(folder).name}"
+    pred, costs = router.predict(p_held), router.costs(p_held)
+    knobs = np.unique(np.r_[np.asarray(lam_grid(pred, costs, LAM_POINTS), dtype=float), router.lam])
+    held = mapping[np.asarray(sweep(pred, costs, knobs), dtype=np.intp)]
+    train = None
+    if budget is not None:
+        tp, tc = router.predict(p_train), router.costs(p_train)
+        train = (knobs, mapping[np.asarray(sweep(tp, tc, knobs), dtype=np.intp)], held)
+    return name, Sweep(knobs, held, router.lam), train
 
 
 def _classifier(model_dir: str | Path | None, pool: Any) -> Any:
@@ -875,6 +915,7 @@ __all__ = [
     "reasoning_assumption",
     "resolve_prices",
     "run_multi",
+    "saved_sweep",
     "split_rows",
     "tiered_sweep",
     "train_and_save",
