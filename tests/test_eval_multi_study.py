@@ -108,3 +108,20 @@ def test_budget_share_is_a_share_of_the_best_models_training_cost() -> None:
     best = max(range(3), key=lambda j: (q[j], -c[j]))
     assert run.budget_usd_per_1k == pytest.approx(0.25 * c[best])
     assert any(n.startswith(f"budget = 0.25 x {MODELS[best]}") for n in run.notes)
+
+
+def test_conclusions_compare_with_random_and_the_best_models_cost() -> None:
+    t = table()
+    run = run_multi(t, routers=["outcome-knn"], prices=PRICES, n_boot=50)
+    ev = run.evaluation
+    text = conclusions({"hand": run})
+    rnd = ev.result("random")
+    assert f"scores {rnd.metrics['area_vs_hull']:+.2f} points" in text
+    knn = ev.result("outcome-knn")
+    best = int(np.argmax(ev.single_quality))
+    assert knn.envelope is not None
+    at_best = float(knn.envelope.at(float(ev.single_cost[best])))
+    assert f"at the best model's cost it scores {at_best:.1%}" in text
+    lo = knn.intervals["area_vs_hull"][0]
+    hi_random = rnd.intervals["area_vs_hull"][1]
+    assert ("lies above random's" in text) == (lo > hi_random)

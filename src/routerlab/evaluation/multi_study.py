@@ -190,16 +190,31 @@ def conclusions(runs: Mapping[str, MultiRun], sensitivity: pd.DataFrame | None =
             interval = f" [{lo:+.2f}, {hi:+.2f}]"
         else:
             verdict, interval = "no interval was computed", ""
-        share = ev.result(name).metrics["cost_to_best_share"]
+        result = ev.result(name)
+        share = result.metrics["cost_to_best_share"]
         reach = (
             f"it reaches the best model's quality at {share:.0%} of its cost"
             if math.isfinite(share)
             else "it never reaches the best model's quality"
         )
+        at_best = (
+            float(result.envelope.at(float(ev.single_cost[b]))) if result.envelope else math.nan
+        )
         lines.append(
             f"  The learned router with the largest area above the fixed-mix hull is `{name}`: "
-            f"{area:+.2f} points{interval} ({verdict}); {reach}."
+            f"{area:+.2f} points{interval} ({verdict}); {reach}, and at the best model's cost "
+            f"it scores {at_best:.1%}."
         )
+        rnd = next((r for r in ev.results if r.name == "random"), None)
+        if rnd is not None and math.isfinite(rnd.metrics.get("area_vs_hull", math.nan)):
+            _, r_hi = rnd.intervals.get("area_vs_hull", (math.nan, math.nan))
+            above = math.isfinite(lo) and math.isfinite(r_hi) and lo > r_hi
+            lines.append(
+                f"  For scale, the random router (the hull in expectation; its envelope over a "
+                f"finite sample is slightly optimistic) scores {rnd.metrics['area_vs_hull']:+.2f} "
+                f"points; `{name}`'s interval "
+                + ("lies above random's." if above else "overlaps random's.")
+            )
     if sensitivity is not None and len(sensitivity):
         ranks = ranking_table(
             sensitivity if "table" in sensitivity else sensitivity.assign(table="")
