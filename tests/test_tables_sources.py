@@ -16,7 +16,8 @@ from routerlab.tables.sources import fixed_split
 
 def test_registered_without_reading_the_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROUTERLAB_DATA_MIRROR", "/nonexistent")
-    assert {"zeroeval-crux", "zeroeval-math-l5", "llmrouter"} <= set(table_names())
+    assert {"zeroeval-crux", "zeroeval-math-l5", "llmrouter", "llmrouter-train",
+            "llmrouter-test"} <= set(table_names())  # fmt: skip
     assert table_prices("zeroeval-crux") == ZEROEVAL_PRICES
 
 
@@ -41,6 +42,9 @@ def test_llmrouter_table_has_its_fixed_split() -> None:
     assert (len(train), len(test)) == (5403, 355)
     prices = table_prices("llmrouter")
     assert prices is not None and set(table.models) <= set(prices)
+    test = load_table("llmrouter-test")
+    assert len(test) == 355 and test.models == table.models
+    assert test.frame["id"].tolist() == table.frame["id"].iloc[5403:].tolist()
 
 
 @needs_zeroeval

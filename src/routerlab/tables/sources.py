@@ -9,7 +9,8 @@
 * ``llmrouter``: LLMRouter's 9 open models on its train (5,403) and test (355) prompts in one
   table, with a ``split`` metadata column (``train`` / ``test``): an evaluation honours that fixed
   split (:func:`fixed_split`). Prices: the source's ``llm_candidates.json``. It records no output
-  tokens; :data:`ASSUMED_OUTPUT_TOKENS` says what a reply is priced at.
+  tokens; :data:`ASSUMED_OUTPUT_TOKENS` says what a reply is priced at. ``llmrouter-train`` and
+  ``llmrouter-test`` are one split each.
 
 Loading reads the data mirror (``$ROUTERLAB_DATA_MIRROR``); registering does not, so importing
 :mod:`routerlab.tables` stays cheap and works without the mirror. The loaders import
@@ -36,7 +37,11 @@ SPLIT_COLUMN = "split"
 TRAIN, TEST = "train", "test"
 # LLMRouter records scores but no replies: every reply is priced at this many output tokens
 # (the same figure the outcome-router benchmark uses), stated in every result's notes.
-ASSUMED_OUTPUT_TOKENS: dict[str, int] = {LLMROUTER: 256}
+ASSUMED_OUTPUT_TOKENS: dict[str, int] = {
+    LLMROUTER: 256,
+    f"{LLMROUTER}-{TRAIN}": 256,
+    f"{LLMROUTER}-{TEST}": 256,
+}
 
 
 def _zeroeval_loader(table: str, task: str) -> Any:
@@ -122,6 +127,23 @@ def fixed_split(table: OutcomeTable) -> tuple[np.ndarray, np.ndarray] | None:
 for _name, _task in ZEROEVAL_TABLES.items():
     register_table(_name, _zeroeval_loader(_name, _task), _zeroeval_prices, replace=True)
 register_table(LLMROUTER, load_llmrouter, _llmrouter_prices, replace=True)
+
+
+def _llmrouter_split_loader(split: str) -> Any:
+    def load(mirror: str | Path | None = None) -> OutcomeTable:
+        table = load_llmrouter(mirror)
+        rows = np.flatnonzero(np.asarray(table.meta(SPLIT_COLUMN), dtype=str) == split)
+        part = table.subset(rows)
+        return OutcomeTable(part.frame, part.models, name=f"{LLMROUTER}-{split}", notes=part.notes)
+
+    return load
+
+
+# One split alone (no fixed split then: an evaluation of one of these draws its own).
+for _split in (TRAIN, TEST):
+    register_table(
+        f"{LLMROUTER}-{_split}", _llmrouter_split_loader(_split), _llmrouter_prices, replace=True
+    )
 
 __all__ = [
     "ASSUMED_OUTPUT_TOKENS",
