@@ -639,12 +639,14 @@ def run_multi(
         notes.append(
             f"outcome routers: trained on {len(train):,} rows' prompt text and outcomes "
             f"(plus the other {len(others)} models' outcomes on those rows as shared evidence); "
-            "policy argmax pred - lam x mean training cost, lam swept"
+            "policy argmax pred - lam x mean training cost, lam swept (headline point: the "
+            "middle lam of the sweep)"
         )
     elif trained:
         notes.append(
             f"outcome routers: trained on {len(train):,} rows' prompt text and outcomes; policy "
-            "argmax pred - lam x mean training cost, lam swept"
+            "argmax pred - lam x mean training cost, lam swept (headline point: the middle lam "
+            "of the sweep)"
         )
 
     for folder in router_dirs:
