@@ -156,12 +156,6 @@ def test_unknown_router_names_the_registered_ones(
     assert "unknown routers ['nope']" in err and "test-keyword" in err and "oracle" in err
 
 
-def test_registry_fixture_leaves_no_test_router_behind() -> None:
-    from routerlab.routers.base import router_names
-
-    assert not [n for n in router_names() if n.startswith("test-")]
-
-
 def test_run_evaluation_refuses_unknown_names() -> None:
     import pandas as pd
 
@@ -225,3 +219,27 @@ def test_the_evaluation_run_and_the_figures_do_not_import_each_other() -> None:
     assert "routerlab.evaluation.results" in figures
     assert not figures & {"routerlab.evaluation.run", "routerlab.evaluation.study"}
     assert "routerlab.routers" not in imported_modules("routerlab.routers.base")
+
+
+def test_a_router_that_cannot_be_built_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], test_routers: None
+) -> None:
+    table = str(write_table(tmp_path))
+    # a judge needs a chat client or a profile: its own message names them
+    assert main(["eval", table, "--router", "compact", "--train-rows", "20"]) == 2
+    assert "judge routers need client" in capsys.readouterr().err
+
+    @register_router("test-needs-arg")
+    class NeedsArg(KeywordRouter):
+        def __init__(self, pool: Pool, required: str) -> None:
+            super().__init__(pool)
+
+    assert main(["eval", table, "--router", "test-needs-arg", "--train-rows", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "router 'test-needs-arg' cannot be built" in err and "--decisions" in err
+
+
+def test_registry_fixture_leaves_no_test_router_behind() -> None:  # runs last in this file
+    from routerlab.routers.base import router_names
+
+    assert not [n for n in router_names() if n.startswith("test-")]

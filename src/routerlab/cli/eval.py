@@ -28,9 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser(
         "eval",
         help="score routers on an outcome table (APGR, CPT(50%%), CPT(80%%), AUC, accuracy)",
-        description="Score routers by lookup in an outcome table, on the held-out rows (the "
-        "in-domain router trains on at most 1,500 of the others). For a two-model table the more "
-        "accurate model is the strong one unless --strong/--weak say otherwise.",
+        description="Score routers by lookup in an outcome table, on the held-out rows "
+        "(trainable routers, such as the in-domain ones, train on at most 1,500 of the others). "
+        "Any registered router can be scored. For a two-model table the more accurate model is "
+        "the strong one unless --strong/--weak say otherwise.",
     )
     parser.add_argument(
         "table",

@@ -164,10 +164,12 @@ class InDomainRouter:
             raise ConfigError("the in-domain router is not trained; call fit() first")
         proba = self._model.predict_proba(self._design(*self._features_of(prompts, subjects)))
         classes = list(self._model.classes_)
-        zero = np.zeros(len(prompts))
+        # Kept in the model's dtype (float32 for dense-only features): the difference is taken
+        # in it, as it always was, so the strong scores stay the same numbers to the bit.
+        zero = np.zeros(len(prompts), dtype=proba.dtype)
         p_need = proba[:, classes.index(NEED)] if NEED in classes else zero
         p_harm = proba[:, classes.index(HARM)] if HARM in classes else zero
-        return np.asarray(p_harm, dtype=float), np.asarray(p_need, dtype=float)
+        return p_harm, p_need
 
     def _design(self, dense: np.ndarray | None, tfidf: Any) -> Any:
         """Standardised dense features beside the raw TF-IDF block (rows already L2-normed;

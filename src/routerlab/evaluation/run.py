@@ -102,7 +102,16 @@ def build_router(name: str, pool: Pool, options: Mapping[str, Any]) -> Router | 
     factory = router_factory(name)
     unavailable = getattr(factory, "unavailable", None)
     reason = unavailable(**options) if callable(unavailable) else None
-    return reason if reason else factory(pool=pool, **options)
+    if reason:
+        return reason
+    try:
+        return factory(pool=pool, **options)
+    except TypeError as exc:  # e.g. a judge needs a chat client
+        raise ConfigError(
+            f"router {name!r} cannot be built with options {dict(options)} ({exc}); pass its "
+            "constructor arguments in router_options, or score its recorded decisions "
+            "(a CSV of prompt and model: --decisions)"
+        ) from None
 
 
 def held_out_scores(router: ScoringRouter, table: OutcomeTable) -> np.ndarray:

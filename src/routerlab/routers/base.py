@@ -191,7 +191,9 @@ class ScoringRouter(Router):
         return 0, list(range(len(self.models)))
 
     def _checked(self, scores: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
-        array = np.asarray(scores, dtype=float)
+        array = np.asarray(scores)
+        if not np.issubdtype(array.dtype, np.floating):
+            array = array.astype(float)  # float32 stays float32: sums are taken in float64
         if array.ndim != 2 or array.shape[1] != len(self.models):
             raise ConfigError(
                 f"router {self.name!r}: scores must be (n_prompts, {len(self.models)}) for models "

@@ -106,7 +106,8 @@ class _InDomain(ScoringRouter):
         return np.column_stack([p_harm, p_need])
 
     def strong_scores(self, scores: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
-        """P(need) - P(harm): the expected gain of calling the strong model."""
+        """P(need) - P(harm): the expected gain of calling the strong model (the difference is
+        taken in the scores' dtype, as the learner's own ``strong_scores`` takes it)."""
         array = self._checked(scores)
         return np.asarray(array[:, 1] - array[:, 0], dtype=float)
 
