@@ -186,3 +186,31 @@ def test_outcome_router_saves_and_loads(tmp_path) -> None:
         OutcomeRouter.load(tmp_path)
     with pytest.raises(ConfigError, match="prices"):
         OutcomeRouter(("a", "b", "c"), predictor, costs)
+
+
+def test_train_outcome_router_selects_calibrates_and_saves(tmp_path) -> None:
+    from routerlab.learning import train_outcome_router
+
+    texts, Y, aux = _synthetic(60)
+    router = train_outcome_router(
+        texts,
+        Y,
+        ("cheap", "strong"),
+        [(0.15, 0.6), (3.0, 12.0)],
+        np.full((60, 2), 100.0),
+        aux=aux,
+        candidates={"logistic": LEARNERS["logistic"], "knn": LEARNERS["knn"]},
+        folds=3,
+        target_quality=0.95,
+    )
+    assert router.info["chosen"] in ("logistic", "knn")
+    cal = router.info["calibration"]
+    assert cal["target"] == "quality" and cal["met_on_training_rows"]
+    assert cal["oof_quality"] >= 0.95
+    # half the prompts are hard: a router meeting 95 % must send them up and keep easy ones down
+    names = router.choose_names(["hard puzzle alpha 1", "easy sum beta 2"])
+    assert names == ["strong", "cheap"]
+    loaded = OutcomeRouter.load(router.save(tmp_path / "r"))
+    assert loaded.info["calibration"] == cal and loaded.lam == router.lam
+    with pytest.raises(ConfigError, match="outcome columns"):
+        train_outcome_router(texts, Y, ("a",), [(1.0, 1.0)], np.ones((60, 1)))

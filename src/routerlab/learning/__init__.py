@@ -2,7 +2,8 @@
 
 Pure learners on arrays (:mod:`.predictors`), text featurizers (:mod:`.features`), the cost-aware
 policy and its calibration (:mod:`.policy`), per-prompt cost predictions (:mod:`.costs`),
-cross-validation inside training rows (:mod:`.cv`) and a saveable fitted router (:mod:`.router`).
+cross-validation inside training rows (:mod:`.cv`) and a saveable fitted router (:mod:`.router`),
+and one call from outcomes to a calibrated router (:mod:`.train`).
 """
 
 from routerlab.learning.costs import CostModel, prompt_tokens, realised_costs
@@ -31,6 +32,7 @@ from routerlab.learning.predictors import (
     LogisticPerModel,
 )
 from routerlab.learning.router import OutcomeRouter
+from routerlab.learning.train import default_candidates, train_outcome_router
 
 __all__ = [
     "Calibration",
@@ -51,6 +53,7 @@ __all__ = [
     "calibrate",
     "choose",
     "cross_val_predict",
+    "default_candidates",
     "fold_indices",
     "lam_grid",
     "make_featurizer",
@@ -59,4 +62,5 @@ __all__ = [
     "realised_costs",
     "select",
     "sweep",
+    "train_outcome_router",
 ]
