@@ -320,3 +320,20 @@ def test_a_saved_router_is_scored_by_eval(
     # same rows (seed 0, half held out) as when it was trained: its saved figures come back
     assert rec["quality"] == pytest.approx(saved["held_out_quality"])
     assert rec["cost_usd_per_1k"] == pytest.approx(saved["held_out_cost_usd_per_1k"])
+
+
+def test_cv_router_names_the_learner_cv_chose(tmp_path: Path) -> None:
+    from routerlab.evaluation.multi_run import OUTCOME_ROUTERS
+
+    table = read_outcome_csv(write_table(tmp_path))
+    prices = {m: ModelPrice(*PRICES[m]) for m in MODELS}
+    run = run_multi(table, routers=["outcome-cv"], prices=prices, n_boot=0, budget=1.0)
+    fitted = run.trained["outcome-cv"]
+    assert fitted.learner.startswith("cv:") and fitted.oof is not None
+    assert fitted.oof.shape == (len(run.train_rows), 3)
+    chosen = fitted.learner.removeprefix("cv:")
+    assert any(n == f"outcome-cv: cross-validation inside the training rows chose {chosen}"
+               for n in run.notes)  # fmt: skip
+    assert run.evaluation.result("outcome-cv").kind == "curve"
+    assert "outcome-cv" in {b.router for b in run.budget}
+    assert OUTCOME_ROUTERS["outcome-cv"][0] == "cv"

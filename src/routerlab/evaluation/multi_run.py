@@ -70,6 +70,9 @@ OUTCOME_ROUTERS: dict[str, tuple[str, str]] = {
     "outcome-logistic-minilm": ("logistic", "minilm"),
     "outcome-factor": ("factor", "tfidf-svd"),
     "outcome-irt": ("irt", "tfidf-svd"),
+    # learner chosen by 5-fold CV inside the training rows among routerlab.learning.train's
+    # default candidates (TF-IDF logistic, MiniLM kNN, factor, IRT); features: theirs
+    "outcome-cv": ("cv", "default"),
 }
 DEFAULT_MULTI_ROUTERS = ("outcome-knn", "outcome-logistic")
 TIERED_ROUTERS = ("classifier",)
@@ -234,6 +237,7 @@ class TrainedOutcome:
     learner: str
     features: str
     knobs: np.ndarray  # the lam grid, fixed on training rows
+    oof: np.ndarray | None = None  # out-of-fold training predictions, when CV made them
 
     def predict(self, prompts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.predictor.predict(list(prompts)), dtype=float)
@@ -260,12 +264,31 @@ def train_outcome(
     """Fit ``learner`` on training ``prompts`` / ``outcomes`` (n, m) / ``costs`` (n, m, USD)."""
     from routerlab.learning import lam_grid
 
-    predictor = make_learner(learner, features, seed=seed)
+    oof = None
+    if learner == "cv":
+        from routerlab.learning import select
+        from routerlab.learning.train import default_candidates
+
+        candidates = default_candidates()
+        chosen = select(
+            candidates,
+            list(prompts),
+            np.asarray(outcomes, dtype=float),
+            aux=aux,
+            folds=max(2, min(CV_FOLDS, len(prompts))),
+            seed=seed,
+        )
+        predictor = candidates[chosen.name]()
+        learner, oof = f"cv:{chosen.name}", chosen.oof[chosen.name]
+    else:
+        predictor = make_learner(learner, features, seed=seed)
     predictor.fit(list(prompts), np.asarray(outcomes, dtype=float), aux=aux)
     policy_costs = np.asarray(costs, dtype=float).mean(axis=0) * PER_1K
     fitted = predictor.predict(list(prompts))
     knobs = np.asarray(lam_grid(fitted, policy_costs, lam_points), dtype=float)
-    return TrainedOutcome(name, tuple(models), predictor, policy_costs, learner, features, knobs)
+    return TrainedOutcome(
+        name, tuple(models), predictor, policy_costs, learner, features, knobs, oof
+    )
 
 
 def out_of_fold(
@@ -632,8 +655,17 @@ def run_multi(
             )
             held_choices = fitted.sweep(pred_held)
             specs[name] = Sweep(fitted.knobs, held_choices)
+            if fitted.learner.startswith("cv:"):
+                notes.append(
+                    f"{name}: cross-validation inside the training rows chose "
+                    f"{fitted.learner.removeprefix('cv:')}"
+                )
             if budget is not None:
-                oof = out_of_fold(learner, features, p_train, q_train, aux=aux, seed=seed)
+                oof = (
+                    fitted.oof
+                    if fitted.oof is not None
+                    else out_of_fold(learner, features, p_train, q_train, aux=aux, seed=seed)
+                )
                 train_sweeps[name] = (fitted.knobs, fitted.sweep(oof), held_choices)
     if aux is not None and trained:
         notes.append(
