@@ -337,3 +337,20 @@ def test_cv_router_names_the_learner_cv_chose(tmp_path: Path) -> None:
     assert run.evaluation.result("outcome-cv").kind == "curve"
     assert "outcome-cv" in {b.router for b in run.budget}
     assert OUTCOME_ROUTERS["outcome-cv"][0] == "cv"
+
+
+def test_train_router_cv_saves_what_cv_chose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json as _json
+
+    file = write_table(tmp_path)
+    out = tmp_path / "cv"
+    argv = ["train-router", str(file), "--learner", "cv", "--out", str(out), *price_args(),
+            "--target-quality", "0.7", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    summary = _json.loads(capsys.readouterr().out)
+    chosen = [n for n in summary["notes"] if n.startswith("cross-validation inside")]
+    assert len(chosen) == 1
+    meta = _json.loads((out / "meta.json").read_text())
+    assert meta["info"]["learner"] == "cv:" + chosen[0].rsplit(" ", 1)[-1]

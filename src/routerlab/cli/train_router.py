@@ -25,7 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("table", metavar="TABLE", help="outcome CSV or a registered table name")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to save the router in")
-    parser.add_argument("--learner", choices=LEARNERS, default="knn", help="default: %(default)s")
+    parser.add_argument(
+        "--learner",
+        choices=LEARNERS,
+        default="knn",
+        help="cv: chosen by cross-validation inside the training rows (default: %(default)s)",
+    )
     parser.add_argument(
         "--features",
         default="tfidf",

@@ -76,7 +76,7 @@ OUTCOME_ROUTERS: dict[str, tuple[str, str]] = {
 }
 DEFAULT_MULTI_ROUTERS = ("outcome-knn", "outcome-logistic")
 TIERED_ROUTERS = ("classifier",)
-LEARNERS = ("knn", "logistic", "factor", "irt")
+LEARNERS = ("knn", "logistic", "factor", "irt", "cv")
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -222,7 +222,10 @@ def make_learner(learner: str, features: str, *, seed: int = 0) -> Any:
         return FactorModel(featurizer, seed=seed)
     if learner == "irt":
         return IRTModel(featurizer, seed=seed)
-    raise ConfigError(f"unknown learner {learner!r}; allowed: {', '.join(LEARNERS)}")
+    raise ConfigError(
+        f"unknown learner {learner!r}; allowed: knn, logistic, factor, irt (and cv, chosen by "
+        "cross-validation)"
+    )
 
 
 @dataclass
@@ -248,6 +251,39 @@ class TrainedOutcome:
         return np.asarray(sweep(pred, self.policy_costs, self.knobs), dtype=np.intp)
 
 
+def fit_predictor(
+    learner: str,
+    features: str,
+    prompts: Sequence[str],
+    outcomes: np.ndarray,
+    *,
+    aux: np.ndarray | None = None,
+    seed: int = 0,
+) -> tuple[Any, str, np.ndarray | None]:
+    """(fitted predictor, learner label, out-of-fold training predictions or None). ``cv``
+    chooses among :func:`routerlab.learning.train.default_candidates` by 5-fold CV inside these
+    rows (label ``cv:<chosen>``, its out-of-fold predictions returned); any other learner is
+    :func:`make_learner`'s."""
+    Y = np.asarray(outcomes, dtype=float)
+    if learner != "cv":
+        predictor = make_learner(learner, features, seed=seed)
+        return predictor.fit(list(prompts), Y, aux=aux), learner, None
+    from routerlab.learning import select
+    from routerlab.learning.train import default_candidates
+
+    candidates = default_candidates()
+    chosen = select(
+        candidates,
+        list(prompts),
+        Y,
+        aux=aux,
+        folds=max(2, min(CV_FOLDS, len(prompts))),
+        seed=seed,
+    )
+    predictor = candidates[chosen.name]().fit(list(prompts), Y, aux=aux)
+    return predictor, f"cv:{chosen.name}", chosen.oof[chosen.name]
+
+
 def train_outcome(
     name: str,
     learner: str,
@@ -264,25 +300,9 @@ def train_outcome(
     """Fit ``learner`` on training ``prompts`` / ``outcomes`` (n, m) / ``costs`` (n, m, USD)."""
     from routerlab.learning import lam_grid
 
-    oof = None
-    if learner == "cv":
-        from routerlab.learning import select
-        from routerlab.learning.train import default_candidates
-
-        candidates = default_candidates()
-        chosen = select(
-            candidates,
-            list(prompts),
-            np.asarray(outcomes, dtype=float),
-            aux=aux,
-            folds=max(2, min(CV_FOLDS, len(prompts))),
-            seed=seed,
-        )
-        predictor = candidates[chosen.name]()
-        learner, oof = f"cv:{chosen.name}", chosen.oof[chosen.name]
-    else:
-        predictor = make_learner(learner, features, seed=seed)
-    predictor.fit(list(prompts), np.asarray(outcomes, dtype=float), aux=aux)
+    predictor, learner, oof = fit_predictor(
+        learner, features, prompts, outcomes, aux=aux, seed=seed
+    )
     policy_costs = np.asarray(costs, dtype=float).mean(axis=0) * PER_1K
     fitted = predictor.predict(list(prompts))
     knobs = np.asarray(lam_grid(fitted, policy_costs, lam_points), dtype=float)
@@ -874,8 +894,11 @@ def train_and_save(
     notes += cost_notes
     others = [m for m in table.models if m not in models]
     aux = table.matrix(others)[train] if others else None
-    predictor = make_learner(learner, features, seed=seed)
-    predictor.fit(p_train, outcomes[train], aux=aux)
+    predictor, label, oof = fit_predictor(
+        learner, features, p_train, outcomes[train], aux=aux, seed=seed
+    )
+    if oof is not None:
+        notes.append(f"cross-validation inside the training rows chose {label.removeprefix('cv:')}")
 
     billed = np.empty((len(train), len(models)))
     for j, m in enumerate(models):
@@ -887,7 +910,8 @@ def train_and_save(
 
     lam, calibration = 0.0, None
     if budget is not None or target_quality is not None:
-        oof = out_of_fold(learner, features, p_train, outcomes[train], aux=aux, seed=seed)
+        if oof is None:
+            oof = out_of_fold(learner, features, p_train, outcomes[train], aux=aux, seed=seed)
         calibration = calibrate(
             oof,
             cost_model.predict(p_train),
@@ -908,6 +932,7 @@ def train_and_save(
         "reasoning": reasoning.describe(models),
         "output_tokens_assumed": output_tokens,
         "seed": seed,
+        "learner": label,
     }
     router = OutcomeRouter(
         models=tuple(models),
@@ -941,6 +966,7 @@ __all__ = [
     "SavedRouter",
     "TrainedOutcome",
     "decision_choices",
+    "fit_predictor",
     "make_learner",
     "metric_text",
     "parse_price",
