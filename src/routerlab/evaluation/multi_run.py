@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,374 +39,40 @@ from routerlab.errors import ConfigError
 from routerlab.evaluation.costs import (
     DEFAULT_OUTPUT_TOKENS,
     DEFAULT_REASONING,
-    REASONING_MODELS,
     ReasoningAssumption,
     cost_matrix,
 )
 from routerlab.evaluation.frontier import PER_1K, best_single, choice_points, random_choices
-from routerlab.evaluation.multi import (
-    RANDOM_KNOBS,
-    MultiEvaluation,
-    Sweep,
-    evaluate_multi,
-    model_indices,
+from routerlab.evaluation.multi import RANDOM_KNOBS, MultiEvaluation, Sweep, evaluate_multi
+from routerlab.evaluation.multi_inputs import (
+    HELD_OUT_FRACTION,
+    parse_price,
+    read_prices_csv,
+    reasoning_assumption,
+    resolve_prices,
+    split_rows,
 )
+from routerlab.evaluation.multi_routers import (
+    DEFAULT_MULTI_ROUTERS,
+    LAM_POINTS,
+    LEARNERS,
+    OUTCOME_ROUTERS,
+    TIERED_ROUTERS,
+    TrainedOutcome,
+    decision_choices,
+    load_classifier_router,
+    make_learner,
+    out_of_fold,
+    read_decisions,
+    saved_sweep,
+    tiered_sweep,
+    train_outcome,
+)
+from routerlab.evaluation.multi_saved import SavedRouter, train_and_save
 from routerlab.prices import ModelPrice
 from routerlab.tables import OutcomeTable
-from routerlab.tables.sources import ASSUMED_OUTPUT_TOKENS, fixed_split
+from routerlab.tables.sources import ASSUMED_OUTPUT_TOKENS
 from routerlab.tiers import TierMap
-
-HELD_OUT_FRACTION = 0.5
-LAM_POINTS = 60
-CV_FOLDS = 5
-
-# name -> (learner, features). Learners and featurizers are routerlab.learning's; the TF-IDF ones
-# are the cheap defaults, MiniLM embeds every prompt (slower on CPU).
-OUTCOME_ROUTERS: dict[str, tuple[str, str]] = {
-    "outcome-knn": ("knn", "tfidf"),
-    "outcome-logistic": ("logistic", "tfidf"),
-    "outcome-knn-minilm": ("knn", "minilm"),
-    "outcome-logistic-minilm": ("logistic", "minilm"),
-    "outcome-factor": ("factor", "tfidf-svd"),
-    "outcome-irt": ("irt", "tfidf-svd"),
-    # learner chosen by 5-fold CV inside the training rows among routerlab.learning.train's
-    # default candidates (TF-IDF logistic, MiniLM kNN, factor, IRT); features: theirs
-    "outcome-cv": ("cv", "default"),
-}
-DEFAULT_MULTI_ROUTERS = ("outcome-knn", "outcome-logistic")
-TIERED_ROUTERS = ("classifier",)
-LEARNERS = ("knn", "logistic", "factor", "irt", "cv")
-
-
-# ----------------------------------------------------------------------------- inputs
-
-
-def parse_price(spec: str) -> tuple[str, ModelPrice]:
-    """``MODEL=IN,OUT`` (USD per 1M input, output tokens) -> (model, price)."""
-    model, sep, values = spec.rpartition("=")
-    try:
-        if not sep or not model.strip():
-            raise ValueError
-        p_in, p_out = (float(v) for v in values.split(","))
-    except ValueError:
-        raise ConfigError(
-            f"--price {spec!r}: expected MODEL=IN,OUT in USD per 1M tokens "
-            "(example: --price gpt-4o-mini=0.15,0.60)"
-        ) from None
-    return model.strip(), ModelPrice(p_in, p_out)
-
-
-def read_prices_csv(path: str | Path) -> dict[str, ModelPrice]:
-    """A prices CSV with columns ``model``, ``input``, ``output`` (USD per 1M tokens)."""
-    file = Path(path)
-    with file.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        needed = {"model", "input", "output"}
-        if reader.fieldnames is None or not needed <= set(reader.fieldnames):
-            raise ConfigError(
-                f"prices CSV {str(file)!r} needs columns model, input, output (USD per 1M "
-                f"tokens); has {reader.fieldnames or 'no header'}"
-            )
-        prices: dict[str, ModelPrice] = {}
-        for i, row in enumerate(reader, start=2):
-            try:
-                prices[row["model"].strip()] = ModelPrice(float(row["input"]), float(row["output"]))
-            except (TypeError, ValueError):
-                raise ConfigError(
-                    f"prices CSV {str(file)!r} line {i}: input and output must be numbers, got "
-                    f"{row['input']!r}, {row['output']!r}"
-                ) from None
-    if not prices:
-        raise ConfigError(f"prices CSV {str(file)!r} has no rows")
-    return prices
-
-
-def resolve_prices(
-    table_name: str,
-    *,
-    price_specs: Sequence[str] = (),
-    prices_csv: str | Path | None = None,
-    prices: Mapping[str, ModelPrice] | None = None,
-) -> dict[str, ModelPrice]:
-    """The pool's prices, then the table's registered ones, then ``prices_csv``, ``prices`` and
-    the ``--price`` specs (later wins)."""
-    from routerlab.evaluation.costs import pool_prices
-    from routerlab.pool import load_pool
-    from routerlab.tables import table_names, table_prices
-
-    out: dict[str, ModelPrice] = dict(pool_prices(load_pool()))
-    if table_name in table_names():
-        out.update(table_prices(table_name) or {})
-    if prices_csv is not None:
-        out.update(read_prices_csv(prices_csv))
-    out.update(prices or {})
-    for spec in price_specs:
-        model, price = parse_price(spec)
-        out[model] = price
-    return out
-
-
-def reasoning_assumption(
-    multiplier: float | None = None,
-    tokens_per_call: int | None = None,
-    models: Sequence[str] = REASONING_MODELS,
-) -> ReasoningAssumption:
-    """The default assumption (billed output = 4x visible for the reasoning models), or the one
-    given: ``multiplier`` and/or ``tokens_per_call`` (the other then adds nothing)."""
-    if multiplier is None and tokens_per_call is None:
-        return DEFAULT_REASONING
-    return ReasoningAssumption(
-        models=tuple(models),
-        tokens_per_call=int(tokens_per_call or 0),
-        output_multiplier=1.0 if multiplier is None else float(multiplier),
-    )
-
-
-def split_rows(
-    table: OutcomeTable, *, held_out_fraction: float = HELD_OUT_FRACTION, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """(training rows, held-out rows, a note): the table's fixed split when it has one, else a
-    random ``held_out_fraction`` of the rows held out (at least one row each side)."""
-    fixed = fixed_split(table)
-    if fixed is not None:
-        train, held = fixed
-        return (
-            train,
-            held,
-            (
-                f"rows: the table's fixed split, train {len(train):,} / held-out (test) {len(held):,}"
-            ),
-        )
-    if not 0.0 < held_out_fraction < 1.0:
-        raise ConfigError(f"held_out_fraction must be in (0, 1), got {held_out_fraction}")
-    n = len(table)
-    if n < 2:
-        raise ConfigError(
-            f"table {table.name!r} has {n} row(s); an evaluation needs at least 2 "
-            "(one to train on, one to score)"
-        )
-    n_held = min(max(round(n * held_out_fraction), 1), n - 1)
-    perm = np.random.default_rng(seed).permutation(n)
-    held, train = np.sort(perm[:n_held]), np.sort(perm[n_held:])
-    return (
-        train,
-        held,
-        (
-            f"rows: random split (seed {seed}), train {len(train):,} / held-out {len(held):,} "
-            f"({held_out_fraction:.0%} held out)"
-        ),
-    )
-
-
-# ----------------------------------------------------------------------------- outcome routers
-
-
-def make_learner(learner: str, features: str, *, seed: int = 0) -> Any:
-    """A fresh :mod:`routerlab.learning` learner: ``knn``, ``logistic``, ``factor`` or ``irt`` on
-    ``features`` (a :func:`~routerlab.learning.make_featurizer` spec), default hyper-parameters."""
-    from routerlab.learning import (
-        FactorModel,
-        IRTModel,
-        KNNPerModel,
-        LogisticPerModel,
-        make_featurizer,
-    )
-
-    featurizer = make_featurizer(features, seed=seed)
-    if learner == "knn":
-        return KNNPerModel(featurizer)
-    if learner == "logistic":
-        return LogisticPerModel(featurizer)
-    if learner == "factor":
-        return FactorModel(featurizer, seed=seed)
-    if learner == "irt":
-        return IRTModel(featurizer, seed=seed)
-    raise ConfigError(
-        f"unknown learner {learner!r}; allowed: knn, logistic, factor, irt (and cv, chosen by "
-        "cross-validation)"
-    )
-
-
-@dataclass
-class TrainedOutcome:
-    """A fitted outcome learner with its policy costs: per-model mean cost (USD per 1k prompts)
-    on the training rows, reasoning assumption included."""
-
-    name: str
-    models: tuple[str, ...]
-    predictor: Any
-    policy_costs: np.ndarray  # (m,)
-    learner: str
-    features: str
-    knobs: np.ndarray  # the lam grid, fixed on training rows
-    oof: np.ndarray | None = None  # out-of-fold training predictions, when CV made them
-
-    def predict(self, prompts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.predictor.predict(list(prompts)), dtype=float)
-
-    def sweep(self, pred: np.ndarray) -> np.ndarray:
-        from routerlab.learning import sweep
-
-        return np.asarray(sweep(pred, self.policy_costs, self.knobs), dtype=np.intp)
-
-
-def fit_predictor(
-    learner: str,
-    features: str,
-    prompts: Sequence[str],
-    outcomes: np.ndarray,
-    *,
-    aux: np.ndarray | None = None,
-    seed: int = 0,
-) -> tuple[Any, str, np.ndarray | None]:
-    """(fitted predictor, learner label, out-of-fold training predictions or None). ``cv``
-    chooses among :func:`routerlab.learning.train.default_candidates` by 5-fold CV inside these
-    rows (label ``cv:<chosen>``, its out-of-fold predictions returned); any other learner is
-    :func:`make_learner`'s."""
-    Y = np.asarray(outcomes, dtype=float)
-    if learner != "cv":
-        predictor = make_learner(learner, features, seed=seed)
-        return predictor.fit(list(prompts), Y, aux=aux), learner, None
-    from routerlab.learning import select
-    from routerlab.learning.train import default_candidates
-
-    candidates = default_candidates()
-    chosen = select(
-        candidates,
-        list(prompts),
-        Y,
-        aux=aux,
-        folds=max(2, min(CV_FOLDS, len(prompts))),
-        seed=seed,
-    )
-    predictor = candidates[chosen.name]().fit(list(prompts), Y, aux=aux)
-    return predictor, f"cv:{chosen.name}", chosen.oof[chosen.name]
-
-
-def train_outcome(
-    name: str,
-    learner: str,
-    features: str,
-    prompts: Sequence[str],
-    outcomes: np.ndarray,
-    costs: np.ndarray,
-    models: Sequence[str],
-    *,
-    aux: np.ndarray | None = None,
-    seed: int = 0,
-    lam_points: int = LAM_POINTS,
-) -> TrainedOutcome:
-    """Fit ``learner`` on training ``prompts`` / ``outcomes`` (n, m) / ``costs`` (n, m, USD)."""
-    from routerlab.learning import lam_grid
-
-    predictor, learner, oof = fit_predictor(
-        learner, features, prompts, outcomes, aux=aux, seed=seed
-    )
-    policy_costs = np.asarray(costs, dtype=float).mean(axis=0) * PER_1K
-    fitted = predictor.predict(list(prompts))
-    knobs = np.asarray(lam_grid(fitted, policy_costs, lam_points), dtype=float)
-    return TrainedOutcome(
-        name, tuple(models), predictor, policy_costs, learner, features, knobs, oof
-    )
-
-
-def out_of_fold(
-    learner: str,
-    features: str,
-    prompts: Sequence[str],
-    outcomes: np.ndarray,
-    *,
-    aux: np.ndarray | None = None,
-    seed: int = 0,
-    folds: int = CV_FOLDS,
-) -> np.ndarray:
-    """Out-of-fold predictions on the training rows (for calibrating a knob on them)."""
-    from routerlab.learning import cross_val_predict
-
-    folds = max(2, min(folds, len(prompts)))
-    return np.asarray(
-        cross_val_predict(
-            lambda: make_learner(learner, features, seed=seed),
-            list(prompts),
-            np.asarray(outcomes, dtype=float),
-            aux=aux,
-            folds=folds,
-            seed=seed,
-        ),
-        dtype=float,
-    )
-
-
-# ----------------------------------------------------------------------------- tier-mapped routers
-
-
-def tiered_sweep(
-    router: Any, prompts: Sequence[str], tiers: TierMap, models: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """A pool :class:`~routerlab.routers.base.ScoringRouter` over its knob grid, its pool-model
-    choices mapped to ``models`` columns through ``tiers``: (knobs, (k, n) indices, default)."""
-    scores = router.score_batch(list(prompts))
-    knobs = np.asarray(router.knob_grid(), dtype=float)
-    picked = router.choose_sweep(scores, knobs)  # (k, n) columns of router.models
-    names = np.asarray(router.models, dtype=object)[picked]
-    return knobs, tiers.indices(names, list(models)), float(router.knob)
-
-
-def read_decisions(path: str | Path) -> tuple[str, str, dict[str, str]]:
-    """A decisions CSV (``id`` or ``prompt``, and ``model``; optional ``router``) -> (router name,
-    key column, key -> model). Keys are ids when the CSV has an ``id`` column, else prompts."""
-    file = Path(path)
-    frame = pd.read_csv(file, keep_default_na=False, dtype=str)
-    key = "id" if "id" in frame.columns else "prompt"
-    missing = [c for c in (key, "model") if c not in frame.columns]
-    if missing:
-        raise ConfigError(f"{file} lacks columns {missing}; expected id (or prompt) and model")
-    name = str(frame["router"].iloc[0]) if "router" in frame.columns and len(frame) else file.stem
-    return name, key, dict(zip(frame[key], frame["model"], strict=True))
-
-
-def decision_choices(
-    decisions: Mapping[str, str],
-    keys: Sequence[str],
-    models: Sequence[str],
-    tiers: TierMap | None,
-    *,
-    source: str = "decisions",
-) -> np.ndarray:
-    """Recorded decisions for ``keys`` as indices into ``models``: names of table models are
-    taken as they are; pool-model names go through ``tiers``."""
-    absent = [k for k in keys if k not in decisions]
-    if absent:
-        raise ConfigError(
-            f"{source} has no decision for {len(absent)} of {len(keys)} held-out prompts "
-            f"(first: {absent[0]!r})"
-        )
-    named = [decisions[k] for k in keys]
-    if all(n in models for n in named):
-        return model_indices(named, models)
-    if tiers is None:
-        outside = sorted({n for n in named if n not in models})
-        raise ConfigError(
-            f"{source} names {outside}, which are not evaluated models; pass a tier map "
-            "(--tiers) to score pool-model decisions on stand-ins"
-        )
-    direct = {m: i for i, m in enumerate(models)}
-    mapping = tiers.mapping
-    out = []
-    for n in named:
-        if n in mapping:
-            out.append(int(tiers.indices([n], list(models))[0]))
-        elif n in direct:
-            out.append(direct[n])
-        else:
-            raise ConfigError(
-                f"{source} names {n!r}: neither an evaluated model ({', '.join(models)}) nor a "
-                f"pool model of the tier map ({', '.join(mapping)})"
-            )
-    return np.asarray(out, dtype=np.intp)
-
-
-# ----------------------------------------------------------------------------- the run
 
 
 @dataclass
@@ -718,7 +383,7 @@ def run_multi(
         if tiers is None:
             notes.append("classifier skipped: it scores pool models; pass a tier map (--tiers)")
         else:
-            built = _classifier(classifier_dir, pool)
+            built = load_classifier_router(classifier_dir, pool)
             if isinstance(built, str):
                 notes.append(f"classifier skipped: {built}")
             else:
@@ -775,198 +440,18 @@ def run_multi(
     return run
 
 
-def saved_sweep(
-    folder: str | Path,
-    p_held: Sequence[str],
-    p_train: Sequence[str],
-    models: Sequence[str],
-    budget: float | None,
-) -> tuple[str, Sweep, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
-    """A saved :class:`routerlab.learning.OutcomeRouter` swept over lam on the held-out prompts
-    (and, with a budget, on the training prompts): (name, sweep, training sweep or None). The
-    router's models must be evaluated models; its choices are mapped to their columns."""
-    from routerlab.learning import OutcomeRouter, lam_grid, sweep
-
-    router = OutcomeRouter.load(folder)
-    mapping = model_indices(router.models, models)
-    name = f"saved:{Path(folder).name}"
-    pred, costs = router.predict(p_held), router.costs(p_held)
-    knobs = np.unique(np.r_[np.asarray(lam_grid(pred, costs, LAM_POINTS), dtype=float), router.lam])
-    held = mapping[np.asarray(sweep(pred, costs, knobs), dtype=np.intp)]
-    train = None
-    if budget is not None:
-        tp, tc = router.predict(p_train), router.costs(p_train)
-        train = (knobs, mapping[np.asarray(sweep(tp, tc, knobs), dtype=np.intp)], held)
-    return name, Sweep(knobs, held, router.lam), train
-
-
-def _classifier(model_dir: str | Path | None, pool: Any) -> Any:
-    """The Arena-trained classifier router, or why it cannot be loaded."""
-    from routerlab.routers.classifier import DEFAULT_MODEL_DIR
-
-    folder = Path(model_dir or DEFAULT_MODEL_DIR)
-    if not folder.is_dir():
-        return (
-            f"no trained classifier in {str(folder)!r} (train one with notebook 04 or "
-            "`routerlab train`)"
-        )
-    from routerlab.pool import load_pool
-    from routerlab.routers.classifier import ClassifierRouter
-
-    return ClassifierRouter(pool or load_pool(), folder)
-
-
-# ----------------------------------------------------------------------------- saved routers
-
-
-@dataclass
-class SavedRouter:
-    """What :func:`train_and_save` wrote and measured."""
-
-    folder: Path
-    models: tuple[str, ...]
-    lam: float
-    train_rows: int
-    held_out_rows: int
-    held_out_quality: float | None  # at ``lam``, on the held-out rows (None: trained on all)
-    held_out_cost_usd_per_1k: float | None
-    notes: list[str]
-
-
-def train_and_save(
-    table: OutcomeTable,
-    out: str | Path,
-    *,
-    learner: str = "knn",
-    features: str = "tfidf",
-    models: Sequence[str] | None = None,
-    prices: Mapping[str, ModelPrice] | None = None,
-    reasoning: ReasoningAssumption | None = None,
-    output_tokens: int | None = None,
-    budget: float | None = None,
-    target_quality: float | None = None,
-    all_rows: bool = False,
-    held_out_fraction: float = HELD_OUT_FRACTION,
-    seed: int = 0,
-) -> SavedRouter:
-    """Train an outcome router on ``table`` and save it (:class:`routerlab.learning.OutcomeRouter`,
-    loadable by the gateway with ``OutcomeRouter.load``).
-
-    Rows: the table's training rows (its fixed split, else all but a held-out
-    ``held_out_fraction``), on which the saved router's held-out figures are then measured;
-    ``all_rows`` trains on every row (nothing held out). The policy's per-prompt costs: o200k
-    input tokens of the prompt and each model's mean billed output tokens on the training rows
-    (the reasoning assumption applied) x ``prices``. Knob ``lam``: calibrated on out-of-fold
-    predictions of the training rows for ``budget`` (USD per 1k prompts) or ``target_quality``;
-    0 (best predicted quality) when neither is given.
-    """
-    from routerlab.learning import CostModel, OutcomeRouter, calibrate, operating_point
-
-    if budget is not None and target_quality is not None:
-        raise ConfigError("give a budget or a target quality, not both")
-    models = list(table.models if models is None else models)
-    for m in models:
-        if m not in table.models:
-            raise ConfigError(f"unknown model {m!r}; the table has: {', '.join(table.models)}")
-    prices = dict(prices or {})
-    unpriced = [m for m in models if m not in prices]
-    if unpriced:
-        raise ConfigError(
-            f"no price for {unpriced}: a saved router prices prompts at routing time; give "
-            "--price MODEL=IN,OUT (USD per 1M tokens) or a prices CSV"
-        )
-    reasoning = DEFAULT_REASONING if reasoning is None else reasoning
-    if output_tokens is None:
-        output_tokens = ASSUMED_OUTPUT_TOKENS.get(table.name, DEFAULT_OUTPUT_TOKENS)
-    notes = list(table.notes)
-    if all_rows:
-        train, held = np.arange(len(table)), np.zeros(0, dtype=int)
-        notes.append(f"rows: all {len(table):,} rows (nothing held out)")
-    else:
-        train, held, note = split_rows(table, held_out_fraction=held_out_fraction, seed=seed)
-        notes.append(note)
-    prompts = table.prompts
-    p_train = [prompts[i] for i in train]
-    outcomes = table.matrix(models)
-    costs, cost_notes = cost_matrix(
-        table, models, prices, reasoning=reasoning, output_tokens=output_tokens
-    )
-    notes += cost_notes
-    others = [m for m in table.models if m not in models]
-    aux = table.matrix(others)[train] if others else None
-    predictor, label, oof = fit_predictor(
-        learner, features, p_train, outcomes[train], aux=aux, seed=seed
-    )
-    if oof is not None:
-        notes.append(f"cross-validation inside the training rows chose {label.removeprefix('cv:')}")
-
-    billed = np.empty((len(train), len(models)))
-    for j, m in enumerate(models):
-        visible = table.extra(m, "output_tokens")
-        tokens = np.full(len(train), float(output_tokens)) if visible is None else visible[train]
-        billed[:, j] = reasoning.billed_output(m, tokens)
-    pairs = [(prices[m].input, prices[m].output) for m in models]
-    cost_model = CostModel(pairs).fit(p_train, billed)
-
-    lam, calibration = 0.0, None
-    if budget is not None or target_quality is not None:
-        if oof is None:
-            oof = out_of_fold(learner, features, p_train, outcomes[train], aux=aux, seed=seed)
-        calibration = calibrate(
-            oof,
-            cost_model.predict(p_train),
-            target_budget=budget,
-            target_quality=target_quality,
-            outcomes=outcomes[train],
-            realised_costs=costs[train] * PER_1K,
-        )
-        lam = calibration.lam
-        notes.append(
-            f"lam = {lam:.4g} calibrated on out-of-fold training predictions for "
-            f"{calibration.target} {calibration.target_value:g}"
-            + ("" if calibration.met else " (not met on training rows: the closest is used)")
-        )
-    info = {
-        "table": table.name,
-        "train_rows": len(train),
-        "reasoning": reasoning.describe(models),
-        "output_tokens_assumed": output_tokens,
-        "seed": seed,
-        "learner": label,
-    }
-    router = OutcomeRouter(
-        models=tuple(models),
-        predictor=predictor,
-        cost_model=cost_model,
-        lam=lam,
-        features=features,
-        info=info,
-    )
-    folder = router.save(out)
-    quality = cost = None
-    if len(held):
-        p_held = [prompts[i] for i in held]
-        point = operating_point(
-            lam,
-            router.predict(p_held),
-            router.costs(p_held),
-            outcomes[held],
-            costs[held] * PER_1K,
-        )
-        quality, cost = point.quality, point.cost_usd_per_1k
-    return SavedRouter(folder, tuple(models), lam, len(train), len(held), quality, cost, notes)
-
-
 __all__ = [
     "DEFAULT_MULTI_ROUTERS",
     "HELD_OUT_FRACTION",
+    "LAM_POINTS",
+    "LEARNERS",
     "OUTCOME_ROUTERS",
+    "TIERED_ROUTERS",
     "BudgetPoint",
     "MultiRun",
     "SavedRouter",
     "TrainedOutcome",
     "decision_choices",
-    "fit_predictor",
     "make_learner",
     "metric_text",
     "parse_price",
