@@ -32,6 +32,7 @@ import numpy as np
 from routerlab.evaluation import frontier
 from routerlab.learning import (
     CostModel,
+    Ensemble,
     FactorModel,
     IRTModel,
     KNNPerModel,
@@ -138,7 +139,15 @@ class Family:
     aux: bool = False
 
 
+FAMILY_FILTER: tuple[str, ...] = ()  # --families: run only these
+
+
 def families(quick: bool, with_aux: bool) -> list[Family]:
+    out = _families(with_aux)
+    return [f for f in out if not FAMILY_FILTER or f.name in FAMILY_FILTER]
+
+
+def _families(with_aux: bool) -> list[Family]:
     F = make_featurizer
     out = [
         Family(
@@ -161,25 +170,37 @@ def families(quick: bool, with_aux: bool) -> list[Family]:
         ),
     ]
     shared = "minilm+tfidf-svd+length"
-    for aux in (False, True) if with_aux else (False,):
-        tag = "+aux" if aux else ""
-        out.append(
-            Family(
-                "factor" + tag,
-                {
-                    f"rank=4,l2={l2}": (lambda l2=l2: FactorModel(F(shared), rank=4, l2=l2))
-                    for l2 in (0.01, 0.1)
-                },
-                aux,
-            )
-        )
-        out.append(
-            Family(
-                "irt" + tag,
-                {f"l2={l2}": (lambda l2=l2: IRTModel(F(shared), l2=l2)) for l2 in (0.1, 1.0)},
-                aux,
-            )
-        )
+    # With aux (ZeroEval) only the shared-strength variants: without it they have 3 models' data.
+    tag = "+aux" if with_aux else ""
+    out += [
+        Family(
+            "factor" + tag,
+            {
+                f"rank=8,l2={l2}": (lambda l2=l2: FactorModel(F("minilm+length"), rank=8, l2=l2))
+                for l2 in (0.01, 0.03)
+            },
+            with_aux,
+        ),
+        Family(
+            "irt" + tag,
+            {f"l2={l2}": (lambda l2=l2: IRTModel(F(shared), l2=l2)) for l2 in (0.1, 1.0)},
+            with_aux,
+        ),
+        Family(
+            "ensemble" + tag,
+            {
+                "factor+irt+knn": lambda: Ensemble(
+                    [
+                        FactorModel(F("minilm+length"), rank=8, l2=0.01),
+                        IRTModel(F(shared), l2=1.0),
+                        KNNPerModel(F("minilm"), k=100, tau=0.1, alpha=3.0),
+                    ],
+                    name="ensemble",
+                )
+            },
+            with_aux,
+        ),
+    ]
     return out
 
 
@@ -490,12 +511,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 seed, 3 CV folds, 200 resamples")
     parser.add_argument("--only", default="crux,math-l5,llmrouter,mmlu")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5)")
+    parser.add_argument(
+        "--families", default="", help="comma-separated family names to run (default: all)"
+    )
+    parser.add_argument("--folds", type=int, default=None, help="CV folds (default 5)")
+    parser.add_argument("--boot", type=int, default=None, help="bootstrap resamples (1000)")
     args = parser.parse_args(argv)
     n_seeds = args.seeds or (1 if args.quick else 5)
     seeds = list(range(n_seeds))
-    folds = 3 if args.quick else 5
-    n_boot = 200 if args.quick else 1000
+    folds = args.folds or (3 if args.quick else 5)
+    n_boot = args.boot or (200 if args.quick else 1000)
+    print(f"seeds {seeds}, {folds}-fold CV inside training rows, {n_boot} bootstrap resamples")
     only = args.only.split(",")
+    if args.families:
+        global FAMILY_FILTER
+        FAMILY_FILTER = tuple(args.families.split(","))
     rows: list[dict[str, Any]] = []
     for task in ("crux", "math-l5"):
         if task in only:

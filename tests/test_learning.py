@@ -49,6 +49,7 @@ def _tfidf() -> TfidfFeaturizer:
 
 LEARNERS = {
     "logistic": lambda: LogisticPerModel(_tfidf(), c=10.0),
+    "logistic-sparse": lambda: LogisticPerModel(make_featurizer("tfidf"), c=10.0),
     "knn": lambda: KNNPerModel(_tfidf(), k=5, tau=0.1, alpha=0.5),
     "factor": lambda: FactorModel(_tfidf(), rank=2, epochs=200, lr=0.05),
     "irt": lambda: IRTModel(_tfidf(), epochs=200, lr=0.05, l2=1e-3),

@@ -45,6 +45,7 @@ class TfidfFeaturizer:
     svd_dim: int = 0
     seed: int = 0
     name: str = "tfidf"
+    sparse: bool = False  # without SVD: return the scipy sparse matrix (for linear learners)
     _vec: Any = field(default=None, init=False, repr=False)
     _svd: Any = field(default=None, init=False, repr=False)
 
@@ -89,6 +90,8 @@ class TfidfFeaturizer:
         matrix = self._vec.transform(list(texts))
         if self._svd is not None:
             return np.asarray(self._svd.transform(matrix), dtype=np.float32)
+        if self.sparse:
+            return matrix  # type: ignore[no-any-return]
         return np.asarray(matrix.toarray(), dtype=np.float32)
 
 
@@ -183,7 +186,8 @@ def make_featurizer(spec: str, *, seed: int = 0, cache_dir: str | None = None) -
     parts: list[Any] = []
     for name in spec.split("+"):
         if name == "tfidf":
-            parts.append(TfidfFeaturizer("word", seed=seed))
+            # sparse when alone (a linear learner takes it as is); dense inside a concatenation
+            parts.append(TfidfFeaturizer("word", seed=seed, sparse="+" not in spec))
         elif name == "tfidf-svd":
             parts.append(TfidfFeaturizer("word", svd_dim=128, seed=seed, name="tfidf-svd"))
         elif name == "char":

@@ -70,6 +70,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
+def _vstack(a: Any, b: Any) -> Any:
+    from scipy import sparse
+
+    if sparse.issparse(a):
+        return sparse.vstack([a, b], format="csr")
+    return np.vstack([a, b])
+
+
 def _standardise_fit(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = X.mean(axis=0)
     sd = X.std(axis=0)
@@ -107,9 +115,7 @@ class LogisticPerModel:
             raise ConfigError(f"c must be > 0, got {self.c}")
         texts = list(texts)
         Y = check_outcomes(texts, Y)
-        X = self.featurizer.fit(texts).transform(texts)
-        self._mean, self._sd = _standardise_fit(X)
-        X = (X - self._mean) / self._sd
+        X = self._scale(self.featurizer.fit(texts).transform(texts), fit=True)
         self._heads = []
         for j in range(Y.shape[1]):
             seen = np.isfinite(Y[:, j])
@@ -117,7 +123,7 @@ class LogisticPerModel:
             if len(y) == 0 or y.min() == y.max():
                 self._heads.append(float(np.clip(y.mean() if len(y) else 0.5, EPS, 1 - EPS)))
                 continue
-            Xs = np.vstack([X[seen], X[seen]])
+            Xs = _vstack(X[seen], X[seen])
             labels = np.r_[np.ones(len(y)), np.zeros(len(y))]
             weights = np.r_[y, 1 - y]
             keep = weights > 0
@@ -126,14 +132,24 @@ class LogisticPerModel:
             self._heads.append((model.coef_[0].astype(np.float64), float(model.intercept_[0])))
         return self
 
+    def _scale(self, X: Any, fit: bool = False) -> Any:
+        """Standardise dense features; a sparse TF-IDF block is used as is (rows L2-normed)."""
+        from scipy import sparse
+
+        if sparse.issparse(X):
+            return sparse.csr_matrix(X)
+        if fit:
+            self._mean, self._sd = _standardise_fit(X)
+        return (X - self._mean) / self._sd
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         if not self._heads:
             raise ConfigError(f"{self.name} is not fitted; call fit() first")
-        X = (self.featurizer.transform(list(texts)) - self._mean) / self._sd
+        X = self._scale(self.featurizer.transform(list(texts)))
         cols = []
         for head in self._heads:
             if isinstance(head, float):
-                cols.append(np.full(len(X), head))
+                cols.append(np.full(X.shape[0], head))
             else:
                 w, b = head
                 cols.append(_sigmoid(X @ w + b))
