@@ -51,6 +51,12 @@ def make_learner(learner: str, features: str, *, seed: int = 0) -> Any:
 
     featurizer = make_featurizer(features, seed=seed)
     if learner == "knn":
+        if features == "tfidf":
+            # make_featurizer("tfidf") returns a sparse matrix (for the linear learner); the kNN's
+            # cosine similarities need dense rows
+            from routerlab.learning import TfidfFeaturizer
+
+            featurizer = TfidfFeaturizer("word", seed=seed)
         return KNNPerModel(featurizer)
     if learner == "logistic":
         return LogisticPerModel(featurizer)
