@@ -14,6 +14,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
+from routerlab.cli import _eval_multi
 from routerlab.cli._inputs import PathError, check_input_file, read_or_fail, require_rows
 from routerlab.errors import ConfigError
 
@@ -32,7 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "Any registered router can be scored. For a two-model table the more accurate model is "
         "the strong one unless --strong/--weak say otherwise.",
     )
-    parser.add_argument("table", metavar="TABLE", help=f"outcome CSV, or {ROUTELLM_MMLU!r}")
+    parser.add_argument(
+        "table",
+        metavar="TABLE",
+        help=f"outcome CSV, or a registered table ({ROUTELLM_MMLU!r}, 'zeroeval-crux', "
+        "'zeroeval-math-l5', 'llmrouter')",
+    )
     parser.add_argument(
         "--router",
         dest="routers",
@@ -64,8 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--held-out-fraction",
         type=float,
-        default=1.0,
-        help="fraction of the remaining rows scored (default: all)",
+        default=None,
+        help="two-model tables: fraction of the rows left after training that is scored "
+        "(default: all); N-model tables: fraction of the rows held out (default: half; a table "
+        "with a fixed train/test split uses it)",
     )
     parser.add_argument("--seed", type=int, default=0, help="split and model seed")
     parser.add_argument(
@@ -100,6 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="USD per 1M input,output tokens for a model not in the pool (repeat)",
     )
     parser.add_argument("--json", action="store_true", help="one JSON record per router")
+    _eval_multi.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -130,20 +139,21 @@ def run(args: argparse.Namespace) -> int:
         run_evaluation,
     )
     from routerlab.evaluation.scoring import PairOutcomes
-    from routerlab.tables import ROUTELLM_MMLU, load_outcome_table
+    from routerlab.tables import load_outcome_table, table_names
 
     # Every file is checked before anything is loaded or trained.
     shape = "a CSV with a 'prompt' column and one boolean or numeric column per model"
-    if args.table != ROUTELLM_MMLU:
+    if args.table not in table_names():
         check_input_file(
-            args.table, what="outcome table", allowed=f"expected {shape}, or {ROUTELLM_MMLU!r}"
+            args.table,
+            what="outcome table",
+            allowed=f"expected {shape}, or a registered table: {', '.join(table_names())}",
         )
     for path in args.decisions:
         check_input_file(
             path, what="decisions file", allowed="expected a CSV with prompt (or id) and model"
         )
     routers = list(dict.fromkeys(args.routers or DEFAULT_ROUTERS))
-    check_routers(routers)
     # The default folder may not exist yet (the router is then skipped with a note); a folder
     # the user named must exist, or the result would silently lack the router they asked for.
     if (
@@ -161,6 +171,12 @@ def run(args: argparse.Namespace) -> int:
         lambda: load_outcome_table(args.table), what="outcome table", path=args.table
     )
     require_rows(len(table), what="outcome table", path=args.table, needed=f"expected {shape}")
+    if _eval_multi.wants_multi(table, args.models):
+        return _eval_multi.run(args, table, args.decisions)
+    _eval_multi.refuse_multi_options(args)
+    if args.models:
+        table = table.select_models(_eval_multi.parse_models(args.models))
+    check_routers(routers)
     if args.train_rows >= len(table):
         raise ConfigError(
             f"outcome table {args.table!r} has {len(table):,} row(s) and --train-rows is "
@@ -182,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         strong=strong,
         weak=weak,
         train_rows=args.train_rows,
-        held_out_fraction=args.held_out_fraction,
+        held_out_fraction=1.0 if args.held_out_fraction is None else args.held_out_fraction,
         seed=args.seed,
         random_seeds=tuple(range(args.random_seeds)),
         indomain_features=features,

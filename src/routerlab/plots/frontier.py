@@ -52,7 +52,7 @@ def frontier_plot(
     ``notes`` (e.g. :func:`routerlab.evaluation.costs.cost_matrix`'s) are added to the
     evaluation's own for the caption, which prints the cost and reasoning assumptions.
     """
-    fig, ax = subplots(figsize=(9, 6.5))
+    fig, ax = subplots(figsize=(11.5, 6.5))
     hull = evaluation.hull
     right = max(float(np.max(evaluation.single_cost)), float(hull.cost[-1]))
     for r in evaluation.results:
@@ -120,9 +120,12 @@ def frontier_plot(
     ax.set_ylabel("quality (mean outcome)")
     heading = title or "Cost vs quality"
     ax.set_title(f"{heading} — n = {evaluation.n:,} held-out prompts", fontsize="medium")
+    # beside the axes, not over them: with many models the points fill every corner
     ax.legend(
         fontsize=7,
-        loc="lower right",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0.0,
         title=f"area above hull [{round(evaluation.level * 100)} % interval]",
         title_fontsize=7,
     )

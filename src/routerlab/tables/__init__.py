@@ -51,3 +51,7 @@ __all__ = [
     "unregister_table",
     "write_outcome_table",
 ]
+
+# Registers the mirror's multi-model tables (zeroeval-crux, zeroeval-math-l5, llmrouter); it
+# reads nothing until one is loaded.
+from routerlab.tables import sources as _sources  # noqa: F401

@@ -33,13 +33,16 @@ from routerlab.tables.csv_io import read_outcome_csv
 from routerlab.tables.outcome_table import OutcomeTable
 
 TableLoader = Callable[..., OutcomeTable]
+# Prices may be given lazily (a function returning them) when computing them reads data files
+# (LLMRouter's prices come from the mirror): they are then read on the first table_prices call.
+PriceSource = Mapping[str, ModelPrice] | Callable[[], Mapping[str, ModelPrice]]
 
 
 @dataclass(frozen=True)
 class TableSource:
     name: str
     loader: TableLoader
-    prices: Mapping[str, ModelPrice] | None = field(default=None)
+    prices: PriceSource | None = field(default=None)
 
 
 _REGISTRY: dict[str, TableSource] = {}
@@ -48,30 +51,36 @@ _REGISTRY: dict[str, TableSource] = {}
 def register_table(
     name: str,
     loader: TableLoader,
-    prices: Mapping[str, ModelPrice] | None = None,
+    prices: PriceSource | None = None,
     *,
     replace: bool = False,
 ) -> None:
     """Register ``loader`` (keyword arguments -> :class:`OutcomeTable`) under ``name``.
 
+    ``prices`` is a mapping, or a function returning one (read and checked on first use).
     A name is registered once; ``replace=True`` swaps an existing entry (tests, reloads).
     """
     if not isinstance(name, str) or not name.strip() or name != name.strip():
         raise ConfigError(f"a table name must be a non-empty string without outer spaces: {name!r}")
     if not callable(loader):
         raise ConfigError(f"the loader of table {name!r} must be callable, got {loader!r}")
-    if prices is not None:
-        bad = {m: p for m, p in prices.items() if not isinstance(p, ModelPrice)}
-        if bad:
-            raise ConfigError(
-                f"prices of table {name!r} must be ModelPrice (USD per 1M tokens); got {bad}"
-            )
+    if prices is not None and not callable(prices):
+        _check_prices(name, prices)
     if name in _REGISTRY and not replace:
         raise ConfigError(
             f"table {name!r} is already registered; pass replace=True to swap it, or pick "
             f"another name (registered: {', '.join(table_names())})"
         )
-    _REGISTRY[name] = TableSource(name, loader, dict(prices) if prices is not None else None)
+    stored = prices if prices is None or callable(prices) else dict(prices)
+    _REGISTRY[name] = TableSource(name, loader, stored)
+
+
+def _check_prices(name: str, prices: Mapping[str, ModelPrice]) -> None:
+    bad = {m: p for m, p in prices.items() if not isinstance(p, ModelPrice)}
+    if bad:
+        raise ConfigError(
+            f"prices of table {name!r} must be ModelPrice (USD per 1M tokens); got {bad}"
+        )
 
 
 def unregister_table(name: str) -> None:
@@ -137,7 +146,12 @@ def table_prices(name: str | os.PathLike[str]) -> dict[str, ModelPrice] | None:
     if key not in _REGISTRY and Path(key).is_file():
         return None
     prices = _source(key).prices
-    return dict(prices) if prices is not None else None
+    if prices is None:
+        return None
+    if callable(prices):
+        prices = prices()
+        _check_prices(key, prices)
+    return dict(prices)
 
 
 def load_outcome_table(source: str, *, allow_download: bool = False) -> OutcomeTable:
