@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from routerlab.evaluation.costs import ModelPrice
+from routerlab.prices import ModelPrice
 from routerlab.sources._mirror import dataset_dir
 
 LLMROUTER_SPLITS: tuple[str, ...] = ("train", "test")

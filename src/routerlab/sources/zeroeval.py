@@ -28,10 +28,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from routerlab.evaluation.costs import ModelPrice
 from routerlab.grading.crux import crux_published_correct, crux_value_correct
 from routerlab.grading.math_answers import math_correct, math_published_correct
 from routerlab.grading.replies import reply_text
+from routerlab.prices import ModelPrice
 from routerlab.sources._mirror import dataset_dir
 
 ZeroEvalTask = Literal["crux", "math-l5"]
