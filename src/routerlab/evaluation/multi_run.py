@@ -26,7 +26,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ from routerlab.evaluation.costs import (
     ReasoningAssumption,
     cost_matrix,
 )
-from routerlab.evaluation.frontier import PER_1K, best_single, choice_points, random_choices
+from routerlab.evaluation.frontier import PER_1K, best_single, random_choices
 from routerlab.evaluation.multi import RANDOM_KNOBS, MultiEvaluation, Sweep, evaluate_multi
 from routerlab.evaluation.multi_inputs import (
     HELD_OUT_FRACTION,
@@ -51,6 +50,12 @@ from routerlab.evaluation.multi_inputs import (
     reasoning_assumption,
     resolve_prices,
     split_rows,
+)
+from routerlab.evaluation.multi_report import (
+    BudgetPoint,
+    calibrate_budget,
+    clean_record,
+    metric_text,
 )
 from routerlab.evaluation.multi_routers import (
     DEFAULT_MULTI_ROUTERS,
@@ -73,17 +78,6 @@ from routerlab.prices import ModelPrice
 from routerlab.tables import OutcomeTable
 from routerlab.tables.sources import ASSUMED_OUTPUT_TOKENS
 from routerlab.tiers import TierMap
-
-
-@dataclass
-class BudgetPoint:
-    router: str
-    knob: float
-    train_quality: float
-    train_cost_usd_per_1k: float
-    quality: float
-    cost_usd_per_1k: float
-    met: bool  # False: no knob value met the budget on training rows; the cheapest was used
 
 
 @dataclass
@@ -115,7 +109,7 @@ class MultiRun:
         if self.budget_usd_per_1k is not None:
             out["budget"] = {
                 "usd_per_1k": self.budget_usd_per_1k,
-                "routers": [_clean(vars(b)) for b in self.budget],
+                "routers": [clean_record(vars(b)) for b in self.budget],
             }
         return out
 
@@ -151,82 +145,6 @@ class MultiRun:
                 else "  (no curve routers)"
             )
         return "\n".join(lines)
-
-
-def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in record.items():
-        if isinstance(v, float | np.floating):
-            out[k] = float(v) if math.isfinite(float(v)) else None
-        elif isinstance(v, np.bool_):
-            out[k] = bool(v)
-        else:
-            out[k] = v
-    return out
-
-
-def _cell(value: Any, ci: Any, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:.{digits}f}"
-    if isinstance(ci, list | tuple) and any(c is not None for c in ci):
-        lo = "…" if ci[0] is None else f"{ci[0]:.{digits}f}"
-        hi = "…" if ci[1] is None else f"{ci[1]:.{digits}f}"
-        text += f" [{lo}, {hi}]"
-    return text
-
-
-def metric_text(evaluation: MultiEvaluation) -> str:
-    """The metric table as text: one row per router, each value with its interval."""
-    rows = []
-    for rec in evaluation.records():
-        rows.append(
-            {
-                "router": rec["router"],
-                "kind": rec["kind"],
-                "quality": _cell(rec["quality"], rec["quality_ci"]),
-                "$/1k": _cell(rec["cost_usd_per_1k"], rec["cost_usd_per_1k_ci"], 4),
-                "q@cheapest": _cell(
-                    rec.get("quality_at_cheapest_cost"), rec.get("quality_at_cheapest_cost_ci")
-                ),
-                "cost→best": (
-                    _cell(rec.get("cost_to_best_share"), rec.get("cost_to_best_share_ci"), 2)
-                    if rec["kind"] == "curve" and rec.get("cost_to_best_share") is not None
-                    else ("not reached" if rec["kind"] == "curve" else "")
-                ),
-                "area vs hull": _cell(rec.get("area_vs_hull"), rec.get("area_vs_hull_ci"), 2)
-                if rec["kind"] == "curve"
-                else "",
-            }
-        )
-    frame = pd.DataFrame(rows)
-    frame.loc[frame["kind"] == "point", "q@cheapest"] = ""
-    return frame.to_string(index=False)
-
-
-def _calibrate(
-    name: str,
-    knobs: np.ndarray,
-    train_choices: np.ndarray,
-    held_choices: np.ndarray,
-    q_train: np.ndarray,
-    c_train: np.ndarray,
-    q_held: np.ndarray,
-    c_held: np.ndarray,
-    budget: float,
-) -> BudgetPoint:
-    tq, tc = choice_points(q_train, c_train, train_choices)
-    within = np.flatnonzero(tc <= budget + 1e-12)
-    if len(within):
-        best = within[np.lexsort((tc[within], -tq[within]))[0]]
-        met = True
-    else:
-        best = int(np.argmin(tc))
-        met = False
-    hq, hc = choice_points(q_held, c_held, held_choices[best : best + 1])
-    return BudgetPoint(
-        name, float(knobs[best]), float(tq[best]), float(tc[best]), float(hq[0]), float(hc[0]), met
-    )
 
 
 def run_multi(
@@ -425,13 +343,13 @@ def run_multi(
         r_train = random_choices(q_train, c_train, RANDOM_KNOBS, seed=seed)
         r_held = random_choices(q_held, c_held, RANDOM_KNOBS, seed=seed)
         run.budget.append(
-            _calibrate(
+            calibrate_budget(
                 "random", RANDOM_KNOBS, r_train, r_held, q_train, c_train, q_held, c_held, budget
             )
         )
         for name, (knobs, tr, he) in train_sweeps.items():
             run.budget.append(
-                _calibrate(name, knobs, tr, he, q_train, c_train, q_held, c_held, budget)
+                calibrate_budget(name, knobs, tr, he, q_train, c_train, q_held, c_held, budget)
             )
         run.notes.append(
             f"budget ${budget:g}/1k: each curve router's knob is the best on training rows within "
