@@ -228,3 +228,27 @@ def test_registry_fixture_leaves_no_test_router_behind() -> None:  # runs last i
     from routerlab.routers.base import router_names
 
     assert not [n for n in router_names() if n.startswith("test-")]
+
+
+def test_a_small_two_model_table_works_with_the_defaults(tmp_path: Path, capsys) -> None:
+    # issue 11: a 72-row table used to stop at "train_rows=1500 leaves no held-out rows"
+    rng = np.random.default_rng(3)
+    words = ["prove", "name", "list", "derive"]
+    frame = {
+        "id": [f"q{i}" for i in range(72)],
+        "prompt": [f"{words[i % 4]} item {i}" for i in range(72)],
+        "category": ["math" if i % 2 else "facts" for i in range(72)],  # text: metadata
+        "big": rng.random(72) < 0.8,
+        "small": rng.random(72) < 0.5,
+    }
+    import pandas as pd
+
+    pd.DataFrame(frame).to_csv(tmp_path / "small.csv", index=False)
+    assert main(["eval", str(tmp_path / "small.csv"), "--router", "indomain-text", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (
+        "training rows: 36 (half of this 72-row table; at most 1500 on larger ones)" in out["notes"]
+    )
+    assert "strong = big, weak = small" in out["notes"]  # `category` is metadata, not a model
+    [record] = out["routers"]
+    assert record["router"] == "indomain-text" and record["n"] == 36

@@ -65,7 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "skipped with a note when the default is absent)",
     )
     parser.add_argument(
-        "--train-rows", type=int, default=1500, help="in-domain training rows (<= 1500)"
+        "--train-rows",
+        type=int,
+        default=None,
+        help="training rows of trainable routers (<= 1500; default: 1500, or half of a smaller "
+        "table)",
     )
     parser.add_argument(
         "--held-out-fraction",
@@ -177,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     if args.models:
         table = table.select_models(_eval_multi.parse_models(args.models))
     check_routers(routers)
-    if args.train_rows >= len(table):
+    if args.train_rows is not None and args.train_rows >= len(table):
         raise ConfigError(
             f"outcome table {args.table!r} has {len(table):,} row(s) and --train-rows is "
             f"{args.train_rows:,}, which leaves no held-out rows to score; pass --train-rows N "

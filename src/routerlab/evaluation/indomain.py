@@ -48,6 +48,12 @@ def features_reads(features: Sequence[str]) -> str:
     return "MMLU subject" if "subject" in features else "prompt text"
 
 
+def default_train_rows(n: int) -> int:
+    """Training rows when none are given: RouteLLM's ~1,500, but never more than half of a small
+    table, so any table of two or more rows leaves rows to score."""
+    return min(MAX_TRAIN_ROWS, n // 2)
+
+
 def split_rows(
     n: int,
     train_rows: int = MAX_TRAIN_ROWS,

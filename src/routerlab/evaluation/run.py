@@ -36,6 +36,7 @@ from routerlab.evaluation.indomain import (
     MAX_TRAIN_ROWS,
     TEXT_ONLY,
     WITH_SUBJECT,
+    default_train_rows,
     split_rows,
 )
 from routerlab.evaluation.results import (
@@ -220,7 +221,7 @@ def run_evaluation(
     *,
     strong: str | None = None,
     weak: str | None = None,
-    train_rows: int = MAX_TRAIN_ROWS,
+    train_rows: int | None = None,
     held_out_fraction: float = 1.0,
     seed: int = 0,
     random_seeds: Sequence[int] = tuple(range(10)),
@@ -265,8 +266,15 @@ def run_evaluation(
     for name, given in (router_options or {}).items():
         options[name] = {**options.get(name, {}), **given}
     strong, weak = table.strong_weak(strong, weak)
-    train, test = split_rows(len(table), train_rows, seed, held_out_fraction)
     notes = [f"strong = {strong}, weak = {weak}"]
+    if train_rows is None:
+        train_rows = default_train_rows(len(table))
+        if train_rows < MAX_TRAIN_ROWS:
+            notes.append(
+                f"training rows: {train_rows} (half of this {len(table)}-row table; "
+                f"at most {MAX_TRAIN_ROWS} on larger ones)"
+            )
+    train, test = split_rows(len(table), train_rows, seed, held_out_fraction)
     if exclude_rows is not None and len(exclude_rows):
         dropped = np.intersect1d(test, np.asarray(exclude_rows, dtype=int))
         test = np.setdiff1d(test, dropped)
