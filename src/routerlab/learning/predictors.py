@@ -21,9 +21,10 @@ After ``fit`` the factor and IRT models keep numpy weights only, so loading one 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -236,17 +237,58 @@ def _train_torch(
     return {k: v.detach().numpy().astype(np.float64) for k, v in params.items()}
 
 
-def _stack_targets(Y: np.ndarray, aux: np.ndarray | None, n: int) -> np.ndarray:
-    if aux is None:
-        return Y
-    aux = np.asarray(aux, dtype=float)
-    if aux.ndim != 2 or aux.shape[0] != n:
-        raise ConfigError(f"aux must have shape ({n}, a), got {aux.shape}")
-    return np.hstack([Y, aux])
+@dataclass
+class _SharedStrength(ABC):
+    """What the factor and IRT models share: standardised prompt features, targets stacked with
+    ``aux``, full-batch training of the parameters :meth:`_build` lays out (their starting bias:
+    the logit of each column's mean outcome), and numpy weights only after ``fit``."""
+
+    featurizer: Any
+    l2: float = 1e-3
+    epochs: int = 300
+    lr: float = 0.02
+    seed: int = 0
+    name: str = "shared-strength"
+    _mean: Any = field(default=None, init=False, repr=False)
+    _sd: Any = field(default=None, init=False, repr=False)
+    _w: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+    _m: int = field(default=0, init=False, repr=False)
+
+    @abstractmethod
+    def _validate(self) -> None:
+        """Raise :class:`ConfigError` naming the hyper-parameter that is out of range."""
+
+    @abstractmethod
+    def _build(self, prior: np.ndarray) -> Any:
+        """``build(torch, d, m) -> (params, forward, penalty)`` for :func:`_train_torch`."""
+
+    def fit(self, texts: Sequence[str], Y: np.ndarray, *, aux: np.ndarray | None = None) -> Self:
+        self._validate()
+        texts = list(texts)
+        Y = check_outcomes(texts, Y)
+        self._m = Y.shape[1]
+        target = Y  # the chosen models' columns first, then aux's
+        if aux is not None:
+            aux = np.asarray(aux, dtype=float)
+            if aux.ndim != 2 or aux.shape[0] != len(texts):
+                raise ConfigError(f"aux must have shape ({len(texts)}, a), got {aux.shape}")
+            target = np.hstack([Y, aux])
+        X = self.featurizer.fit(texts).transform(texts)
+        self._mean, self._sd = _standardise_fit(X)
+        X = (X - self._mean) / self._sd
+        prior = _logit(np.nanmean(target, axis=0))
+        self._w = _train_torch(self._build(prior), X, target, self.epochs, self.lr, self.seed)
+        return self
+
+    def _features(self, texts: Sequence[str]) -> np.ndarray:
+        """The standardised features of ``texts`` (the training rows' mean and scale)."""
+        if not self._w:
+            raise ConfigError(f"{self.name} is not fitted; call fit() first")
+        return (self.featurizer.transform(list(texts)) - self._mean) / self._sd
 
 
 @dataclass
-class FactorModel:
+class FactorModel(_SharedStrength):
     """EmbedLLM-style factor model: logit_ij = b_j + e_j . (W x_i + c), trained on all models.
 
     ``x_i`` the prompt's standardised features, ``W`` (d, rank) shared by every model, ``e_j`` a
@@ -255,35 +297,18 @@ class FactorModel:
     with 17 models gives 6,800 examples for the shared prompt map. ``l2`` penalises W and e.
     """
 
-    featurizer: Any
+    name: str = "factor"  # l2 default: 1e-3, the base's
     rank: int = 8
-    l2: float = 1e-3
-    epochs: int = 300
-    lr: float = 0.02
-    seed: int = 0
-    name: str = "factor"
-    _mean: Any = field(default=None, init=False, repr=False)
-    _sd: Any = field(default=None, init=False, repr=False)
-    _w: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
-    _m: int = field(default=0, init=False, repr=False)
 
-    def fit(
-        self, texts: Sequence[str], Y: np.ndarray, *, aux: np.ndarray | None = None
-    ) -> FactorModel:
+    def _validate(self) -> None:
         if self.rank < 1 or self.l2 < 0 or self.epochs < 1:
             raise ConfigError("factor model needs rank >= 1, l2 >= 0, epochs >= 1")
-        texts = list(texts)
-        Y = check_outcomes(texts, Y)
-        self._m = Y.shape[1]
-        target = _stack_targets(Y, aux, len(texts))
-        X = self.featurizer.fit(texts).transform(texts)
-        self._mean, self._sd = _standardise_fit(X)
-        X = (X - self._mean) / self._sd
-        prior = _logit(np.nanmean(target, axis=0))
-        rank, l2 = self.rank, self.l2
+
+    def _build(self, prior: np.ndarray) -> Any:
+        rank, l2, seed = self.rank, self.l2, self.seed
 
         def build(torch: Any, d: int, m: int) -> tuple[dict[str, Any], Any, Any]:
-            g = torch.Generator().manual_seed(self.seed)
+            g = torch.Generator().manual_seed(seed)
             params = {
                 "W": (torch.randn(d, rank, generator=g) * 0.01).requires_grad_(),
                 "c": torch.zeros(rank, requires_grad=True),
@@ -299,52 +324,31 @@ class FactorModel:
 
             return params, forward, penalty
 
-        self._w = _train_torch(build, X, target, self.epochs, self.lr, self.seed)
-        return self
+        return build
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        if not self._w:
-            raise ConfigError(f"{self.name} is not fitted; call fit() first")
-        X = (self.featurizer.transform(list(texts)) - self._mean) / self._sd
+        X = self._features(texts)
         w = self._w
         logits = (X @ w["W"] + w["c"]) @ w["E"][: self._m].T + w["b"][: self._m]
         return _sigmoid(logits)
 
 
 @dataclass
-class IRTModel:
+class IRTModel(_SharedStrength):
     """Two-parameter IRT: logit_ij = a_j * (theta_j - d_i), d_i = v . x_i (a prompt's difficulty
     from its text), a_j = softplus(.) > 0 the model's discrimination, theta_j its ability.
 
     One difficulty axis shared by every model: with ``aux`` all models' outcomes train it.
     """
 
-    featurizer: Any
     l2: float = 1e-2
-    epochs: int = 300
-    lr: float = 0.02
-    seed: int = 0
     name: str = "irt"
-    _mean: Any = field(default=None, init=False, repr=False)
-    _sd: Any = field(default=None, init=False, repr=False)
-    _w: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
-    _m: int = field(default=0, init=False, repr=False)
 
-    def fit(
-        self, texts: Sequence[str], Y: np.ndarray, *, aux: np.ndarray | None = None
-    ) -> IRTModel:
+    def _validate(self) -> None:
         if self.l2 < 0 or self.epochs < 1:
             raise ConfigError("IRT model needs l2 >= 0 and epochs >= 1")
-        texts = list(texts)
-        Y = check_outcomes(texts, Y)
-        self._m = Y.shape[1]
-        target = _stack_targets(Y, aux, len(texts))
-        X = self.featurizer.fit(texts).transform(texts)
-        self._mean, self._sd = _standardise_fit(X)
-        X = (X - self._mean) / self._sd
-        prior = _logit(np.nanmean(target, axis=0))
-        l2 = self.l2
 
+    def _build(self, prior: np.ndarray) -> Any:
         def build(torch: Any, d: int, m: int) -> tuple[dict[str, Any], Any, Any]:
             params = {
                 "v": torch.zeros(d, requires_grad=True),
@@ -357,19 +361,15 @@ class IRTModel:
                 return a * (p["theta"] - (x @ p["v"])[:, None])
 
             def penalty(p: dict[str, Any]) -> Any:
-                return l2 * (p["v"] ** 2).sum()
+                return self.l2 * (p["v"] ** 2).sum()
 
             return params, forward, penalty
 
-        self._w = _train_torch(build, X, target, self.epochs, self.lr, self.seed)
-        return self
+        return build
 
     def difficulty(self, texts: Sequence[str]) -> np.ndarray:
         """The predicted difficulty d_i of each prompt (higher = harder for every model)."""
-        if not self._w:
-            raise ConfigError(f"{self.name} is not fitted; call fit() first")
-        X = (self.featurizer.transform(list(texts)) - self._mean) / self._sd
-        return np.asarray(X @ self._w["v"])
+        return np.asarray(self._features(texts) @ self._w["v"])
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         d = self.difficulty(texts)
