@@ -82,7 +82,7 @@ class TrainedOutcome:
     learner: str
     features: str
     knobs: np.ndarray  # the lam grid, fixed on training rows
-    oof: np.ndarray | None = None  # out-of-fold training predictions, when CV made them
+    oof: np.ndarray | None = None  # out-of-fold training predictions: cv's, or when asked
 
     def predict(self, prompts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.predictor.predict(list(prompts)), dtype=float)
@@ -101,27 +101,33 @@ def fit_predictor(
     *,
     aux: np.ndarray | None = None,
     seed: int = 0,
+    oof: bool = False,
 ) -> tuple[Any, str, np.ndarray | None]:
     """(fitted predictor, learner label, out-of-fold training predictions or None). ``cv``
     chooses among :func:`routerlab.learning.train.default_candidates` by 5-fold CV inside these
     rows (label ``cv:<chosen>``, its out-of-fold predictions returned); any other learner is
-    :func:`make_learner`'s."""
-    Y = np.asarray(outcomes, dtype=float)
-    if learner != "cv":
-        predictor = make_learner(learner, features, seed=seed)
-        return predictor.fit(list(prompts), Y, aux=aux), learner, None
-    from routerlab.learning import select
+    :func:`make_learner`'s, and its out-of-fold predictions (for calibrating a knob on the
+    training rows) are made, by ``CV_FOLDS``-fold cross-validation, only when ``oof`` asks."""
+    from routerlab.learning import cross_val_predict, select
     from routerlab.learning.train import default_candidates
 
+    Y = np.asarray(outcomes, dtype=float)
+    folds = max(2, min(CV_FOLDS, len(prompts)))
+    if learner != "cv":
+        predictor = make_learner(learner, features, seed=seed).fit(list(prompts), Y, aux=aux)
+        if not oof:
+            return predictor, learner, None
+        predicted = cross_val_predict(
+            lambda: make_learner(learner, features, seed=seed),
+            list(prompts),
+            Y,
+            aux=aux,
+            folds=folds,
+            seed=seed,
+        )
+        return predictor, learner, np.asarray(predicted, dtype=float)
     candidates = default_candidates()
-    chosen = select(
-        candidates,
-        list(prompts),
-        Y,
-        aux=aux,
-        folds=max(2, min(CV_FOLDS, len(prompts))),
-        seed=seed,
-    )
+    chosen = select(candidates, list(prompts), Y, aux=aux, folds=folds, seed=seed)
     predictor = candidates[chosen.name]().fit(list(prompts), Y, aux=aux)
     return predictor, f"cv:{chosen.name}", chosen.oof[chosen.name]
 
@@ -138,45 +144,20 @@ def train_outcome(
     aux: np.ndarray | None = None,
     seed: int = 0,
     lam_points: int = LAM_POINTS,
+    oof: bool = False,
 ) -> TrainedOutcome:
-    """Fit ``learner`` on training ``prompts`` / ``outcomes`` (n, m) / ``costs`` (n, m, USD)."""
+    """Fit ``learner`` on training ``prompts`` / ``outcomes`` (n, m) / ``costs`` (n, m, USD);
+    ``oof``: keep out-of-fold training predictions for every learner, not only ``cv``."""
     from routerlab.learning import lam_grid
 
-    predictor, learner, oof = fit_predictor(
-        learner, features, prompts, outcomes, aux=aux, seed=seed
+    predictor, learner, predicted = fit_predictor(
+        learner, features, prompts, outcomes, aux=aux, seed=seed, oof=oof
     )
     policy_costs = np.asarray(costs, dtype=float).mean(axis=0) * PER_1K
     fitted = predictor.predict(list(prompts))
     knobs = np.asarray(lam_grid(fitted, policy_costs, lam_points), dtype=float)
     return TrainedOutcome(
-        name, tuple(models), predictor, policy_costs, learner, features, knobs, oof
-    )
-
-
-def out_of_fold(
-    learner: str,
-    features: str,
-    prompts: Sequence[str],
-    outcomes: np.ndarray,
-    *,
-    aux: np.ndarray | None = None,
-    seed: int = 0,
-    folds: int = CV_FOLDS,
-) -> np.ndarray:
-    """Out-of-fold predictions on the training rows (for calibrating a knob on them)."""
-    from routerlab.learning import cross_val_predict
-
-    folds = max(2, min(folds, len(prompts)))
-    return np.asarray(
-        cross_val_predict(
-            lambda: make_learner(learner, features, seed=seed),
-            list(prompts),
-            np.asarray(outcomes, dtype=float),
-            aux=aux,
-            folds=folds,
-            seed=seed,
-        ),
-        dtype=float,
+        name, tuple(models), predictor, policy_costs, learner, features, knobs, predicted
     )
 
 
@@ -302,7 +283,6 @@ __all__ = [
     "fit_predictor",
     "load_classifier_router",
     "make_learner",
-    "out_of_fold",
     "read_decisions",
     "saved_sweep",
     "tiered_sweep",

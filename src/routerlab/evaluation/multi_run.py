@@ -67,7 +67,6 @@ from routerlab.evaluation.multi_routers import (
     decision_choices,
     load_classifier_router,
     make_learner,
-    out_of_fold,
     read_decisions,
     saved_sweep,
     tiered_sweep,
@@ -246,7 +245,16 @@ def run_multi(
         if name in OUTCOME_ROUTERS:
             learner, features = OUTCOME_ROUTERS[name]
             fitted = train_outcome(
-                name, learner, features, p_train, q_train, c_train, models, aux=aux, seed=seed
+                name,
+                learner,
+                features,
+                p_train,
+                q_train,
+                c_train,
+                models,
+                aux=aux,
+                seed=seed,
+                oof=budget is not None,  # the budget's knob is calibrated on out-of-fold rows
             )
             trained[name] = fitted
             pred_held = fitted.predict(p_held)
@@ -263,13 +271,8 @@ def run_multi(
                     f"{name}: cross-validation inside the training rows chose "
                     f"{fitted.learner.removeprefix('cv:')}"
                 )
-            if budget is not None:
-                oof = (
-                    fitted.oof
-                    if fitted.oof is not None
-                    else out_of_fold(learner, features, p_train, q_train, aux=aux, seed=seed)
-                )
-                train_sweeps[name] = (fitted.knobs, fitted.sweep(oof), held_choices)
+            if budget is not None and fitted.oof is not None:
+                train_sweeps[name] = (fitted.knobs, fitted.sweep(fitted.oof), held_choices)
     if aux is not None and trained:
         notes.append(
             f"outcome routers: trained on {len(train):,} rows' prompt text and outcomes "

@@ -17,7 +17,7 @@ from routerlab.evaluation.costs import (
 )
 from routerlab.evaluation.frontier import PER_1K
 from routerlab.evaluation.multi_inputs import HELD_OUT_FRACTION, split_rows
-from routerlab.evaluation.multi_routers import fit_predictor, out_of_fold
+from routerlab.evaluation.multi_routers import fit_predictor
 from routerlab.prices import ModelPrice
 from routerlab.tables import OutcomeTable
 from routerlab.tables.sources import ASSUMED_OUTPUT_TOKENS
@@ -98,10 +98,11 @@ def train_and_save(
     notes += cost_notes
     others = [m for m in table.models if m not in models]
     aux = table.matrix(others)[train] if others else None
+    calibrated = budget is not None or target_quality is not None
     predictor, label, oof = fit_predictor(
-        learner, features, p_train, outcomes[train], aux=aux, seed=seed
+        learner, features, p_train, outcomes[train], aux=aux, seed=seed, oof=calibrated
     )
-    if oof is not None:
+    if label.startswith("cv:"):
         notes.append(f"cross-validation inside the training rows chose {label.removeprefix('cv:')}")
 
     billed = np.empty((len(train), len(models)))
@@ -113,9 +114,7 @@ def train_and_save(
     cost_model = CostModel(pairs).fit(p_train, billed)
 
     lam, calibration = 0.0, None
-    if budget is not None or target_quality is not None:
-        if oof is None:
-            oof = out_of_fold(learner, features, p_train, outcomes[train], aux=aux, seed=seed)
+    if calibrated and oof is not None:
         calibration = calibrate(
             oof,
             cost_model.predict(p_train),
