@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from routerlab.evaluation.multi import SINGLE_PREFIX, MultiEvaluation, MultiResult
@@ -33,6 +34,29 @@ def _curve_label(r: MultiResult) -> str:
     if not np.isfinite(area):
         return r.name
     return f"{r.name}: {area:+.1f} pts vs hull{_interval(r, 'area_vs_hull')}"
+
+
+# marker, size, z-order, edge of a single model, the oracle and a router with one operating point
+_POINT_STYLES: dict[str, tuple[str, int, int, str | None]] = {
+    "single": ("s", 70, 5, "white"),
+    "oracle": ("*", 180, 6, None),
+    "router": ("D", 50, 5, "white"),
+}
+
+
+def _point(ax: Axes, r: MultiResult, name: str, colour: str, style: str) -> None:
+    """One operating point, labelled with its quality."""
+    marker, size, zorder, edge = _POINT_STYLES[style]
+    ax.scatter(
+        r.cost_usd_per_1k,
+        r.quality,
+        marker=marker,
+        s=size,
+        zorder=zorder,
+        color=colour,
+        edgecolor=edge,
+        label=f"{name}: {r.quality:.3f}",
+    )
 
 
 def cost_caption(notes: Sequence[str]) -> str:
@@ -64,16 +88,7 @@ def frontier_plot(
     for r in evaluation.results:
         if r.name.startswith(SINGLE_PREFIX):
             model = r.name.removeprefix(SINGLE_PREFIX)
-            ax.scatter(
-                r.cost_usd_per_1k,
-                r.quality,
-                marker="s",
-                s=70,
-                zorder=5,
-                color=model_colour(model),
-                edgecolor="white",
-                label=f"{model}: {r.quality:.3f}",
-            )
+            _point(ax, r, model, model_colour(model), "single")
             # named on the axes too: a spare palette colour may repeat a router's colour
             ax.annotate(
                 model,
@@ -83,15 +98,7 @@ def frontier_plot(
                 fontsize=7,
             )
         elif r.name == "oracle":
-            ax.scatter(
-                r.cost_usd_per_1k,
-                r.quality,
-                marker="*",
-                s=180,
-                zorder=6,
-                color=router_colour("oracle"),
-                label=f"oracle: {r.quality:.3f}",
-            )
+            _point(ax, r, r.name, router_colour(r.name), "oracle")
         elif r.kind == "curve":
             colour = router_colour(r.name)
             ax.plot(
@@ -104,16 +111,7 @@ def frontier_plot(
             )
             ax.scatter(r.cost_usd_per_1k, r.quality, color=colour, s=25, zorder=4)
         else:
-            ax.scatter(
-                r.cost_usd_per_1k,
-                r.quality,
-                marker="D",
-                s=50,
-                zorder=5,
-                color=router_colour(r.name),
-                edgecolor="white",
-                label=f"{r.name}: {r.quality:.3f}",
-            )
+            _point(ax, r, r.name, router_colour(r.name), "router")
     if log_cost:
         ax.set_xscale("log")
     ax.set_xlabel("cost (USD per 1k prompts)")
