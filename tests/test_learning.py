@@ -215,3 +215,18 @@ def test_train_outcome_router_selects_calibrates_and_saves(tmp_path) -> None:
     assert loaded.info["calibration"] == cal and loaded.lam == router.lam
     with pytest.raises(ConfigError, match="outcome columns"):
         train_outcome_router(texts, Y, ("a",), [(1.0, 1.0)], np.ones((60, 1)))
+
+
+def test_knn_takes_the_sparse_tfidf_featurizer() -> None:
+    # make_featurizer("tfidf") alone returns a sparse matrix; the kNN densifies it for its norms
+    from routerlab.learning import KNNPerModel, make_featurizer
+
+    texts = [f"prove item {i}" if i % 2 else f"name thing {i}" for i in range(40)]
+    Y = np.array([[float(i % 2 == 0), 1.0] for i in range(40)])
+    pred = (
+        KNNPerModel(make_featurizer("tfidf"))
+        .fit(texts, Y)
+        .predict(["prove item 99", "name thing 98"])
+    )
+    assert pred.shape == (2, 2)
+    assert pred[0, 0] < pred[1, 0]  # the cheap model fails "prove" prompts in training

@@ -187,7 +187,8 @@ class KNNPerModel:
         return self
 
     @staticmethod
-    def _unit(X: np.ndarray) -> np.ndarray:
+    def _unit(X: Any) -> np.ndarray:
+        X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)  # TF-IDF alone is sparse
         norm = np.linalg.norm(X, axis=1, keepdims=True)
         return X / np.maximum(norm, 1e-12)
 
