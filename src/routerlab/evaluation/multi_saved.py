@@ -64,7 +64,13 @@ def train_and_save(
     predictions of the training rows for ``budget`` (USD per 1k prompts) or ``target_quality``;
     0 (best predicted quality) when neither is given.
     """
-    from routerlab.learning import CostModel, OutcomeRouter, calibrate, operating_point
+    from routerlab.learning import (
+        CostModel,
+        OutcomeRouter,
+        calibrate,
+        operating_point,
+        prompt_tokens,
+    )
 
     if budget is not None and target_quality is not None:
         raise ConfigError("give a budget or a target quality, not both")
@@ -136,7 +142,15 @@ def train_and_save(
         "output_tokens_assumed": output_tokens,
         "seed": seed,
         "learner": label,
+        # the serving router's per-model costs (routerlab.routers.outcome.mean_costs)
+        "mean_input_tokens": float(prompt_tokens(p_train).mean()) if p_train else 0.0,
     }
+    if calibration is not None:
+        info["calibration"] = {
+            "target": calibration.target,
+            "target_value": calibration.target_value,
+            "met_on_training_rows": calibration.met,
+        }
     router = OutcomeRouter(
         models=tuple(models),
         predictor=predictor,

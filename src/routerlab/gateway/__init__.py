@@ -9,7 +9,7 @@ Modules: :mod:`~routerlab.gateway.files` (attachments: checks and content parts)
 from __future__ import annotations
 
 from routerlab.gateway.answer import COUNT_OFFLOAD_CHARS, Gateway, make_request
-from routerlab.gateway.decisions import KnobNotApplicable, fit_decision
+from routerlab.gateway.decisions import KnobNotApplicable, Policy, fit_decision, policy_of
 from routerlab.gateway.files import (
     ALLOWED_FILES,
     DEFAULT_MAX_BYTES,
@@ -36,6 +36,7 @@ __all__ = [
     "Gateway",
     "KnobNotApplicable",
     "PdfMode",
+    "Policy",
     "RoutedResponse",
     "check_capability",
     "check_files",
@@ -44,5 +45,6 @@ __all__ = [
     "fit_decision",
     "make_request",
     "openai_file_uploader",
+    "policy_of",
     "routed_response",
 ]

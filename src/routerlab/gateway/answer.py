@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from routerlab.asyncutil import run_sync
 from routerlab.errors import ConfigError
-from routerlab.gateway.decisions import fit_decision
+from routerlab.gateway.decisions import fit_decision, policy_of
 from routerlab.gateway.files import (
     CheckedFile,
     FileUploader,
@@ -259,7 +259,8 @@ class Gateway:
             if not self.pool.readers(f.kind):
                 check_capability(self.pool, self.pool.names[0], [f])
         allowed = self.fitting_models(await self.prompt_tokens(req, files))
-        return fit_decision(await self.router.aroute(req), self.pool, allowed), files
+        decision = await self.router.aroute(req)
+        return fit_decision(decision, self.pool, allowed, policy=policy_of(self.router)), files
 
     async def asafe(self, request: RouteRequest | str, model: str | None = None) -> RoutedResponse:
         """Like :meth:`aroute` (or :meth:`aanswer` with ``model``) but never raises: a failure

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -209,6 +209,43 @@ class ScoringRouter(Router):
         used = self.knob if knob is None else self.check_knob(knob)
         cheapest, rank = self._layout()
         return threshold_policy(self._checked(scores), cheapest, rank, used)
+
+    def choose_for(
+        self,
+        scores: Mapping[str, float],
+        knob: float | None = None,
+        allowed: Collection[str] | None = None,
+    ) -> str:
+        """The router's own policy for one decision's score dict (the model it names), under
+        ``knob`` (default: the router's) and among ``allowed`` models when given.
+
+        What the gateway re-applies when a caller gives a knob or a context window rules a
+        model out. Under the threshold policy this is :func:`choose_model` (bit for bit);
+        a router with another policy gets its one-row :meth:`choose` (disallowed columns
+        scored -inf) or overrides this.
+        """
+        used = self.knob if knob is None else self.check_knob(knob)
+        if type(self).choose is ScoringRouter.choose and all(m in self.pool for m in scores):
+            return choose_model(dict(scores), self.pool, used, allowed)
+        row = self._row(scores)
+        if allowed is not None:
+            keep = np.array([m in allowed for m in self.models])
+            if not keep.any():
+                raise ConfigError(
+                    f"none of the scored models is allowed; allowed: {', '.join(sorted(allowed))}"
+                )
+            row = np.where(keep[None, :], row, -np.inf)
+        return self.models[int(self.choose(row, used)[0])]
+
+    def _row(self, scores: Mapping[str, float]) -> np.ndarray:
+        """One decision's score dict as a (1, len(self.models)) row."""
+        missing = [m for m in self.models if m not in scores]
+        if missing:
+            raise ConfigError(
+                f"router {self.name!r}: scores lack model(s) {missing}; it scores "
+                f"{', '.join(self.models)}"
+            )
+        return np.array([[float(scores[m]) for m in self.models]], dtype=float)
 
     def choose_sweep(
         self, scores: np.ndarray | Sequence[Sequence[float]], knobs: Sequence[float] | None = None

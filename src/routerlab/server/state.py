@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from routerlab.gateway import Gateway, KnobNotApplicable, fit_decision
+from routerlab.gateway import Gateway, KnobNotApplicable, fit_decision, policy_of
 from routerlab.llm.base import ChatClient
 from routerlab.pool import Pool
 from routerlab.redact import backend_name, redact_urls
@@ -204,10 +204,12 @@ class GatewayState:
         waited: float,
         allowed: Collection[str] | None = None,
     ) -> Routing:
-        """The decision as served: the caller's knob and the windows applied, this request's
-        wait as its latency and, on a cache hit, nothing paid for it."""
+        """The decision as served: the caller's knob and the windows applied under the serving
+        router's own policy, this request's wait as its latency and, on a cache hit, nothing
+        paid for it."""
         try:
-            fitted = fit_decision(decision, self.pool, allowed, knob=target.knob)
+            policy = policy_of(self.routers.get(target.router or ""))
+            fitted = fit_decision(decision, self.pool, allowed, knob=target.knob, policy=policy)
         except KnobNotApplicable:
             raise APIError(
                 400,
