@@ -118,18 +118,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _prices(specs: list[str], models: tuple[str, ...]) -> dict[str, object]:
     from routerlab.evaluation.costs import ROUTELLM_PRICES, ModelPrice, pool_prices
+    from routerlab.evaluation.multi_inputs import parse_price
     from routerlab.pool import load_pool
 
     prices: dict[str, ModelPrice] = {**pool_prices(load_pool()), **ROUTELLM_PRICES}
-    for spec in specs:
-        model, _, values = spec.partition("=")
-        try:
-            p_in, p_out = (float(v) for v in values.split(","))
-        except ValueError:
-            raise ConfigError(
-                f"--price {spec!r}: expected MODEL=IN,OUT (USD per 1M tokens)"
-            ) from None
-        prices[model] = ModelPrice(p_in, p_out)
+    prices.update(parse_price(spec) for spec in specs)
     return {m: prices[m] for m in models if m in prices}
 
 
